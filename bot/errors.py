@@ -1,0 +1,42 @@
+"""The project's own exceptions; the client's error handler turns UserError into an ephemeral reply."""
+
+from __future__ import annotations
+
+
+class FanbotError(Exception):
+    """Base class for every error fanbot raises on purpose."""
+
+
+class UserError(FanbotError):
+    """Something the user asked for cannot be done; the message is shown to them as it is.
+
+    Keep the message short, and say what to do instead.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(UserError):
+    """A thing the user named does not exist in this server."""
+
+
+class Conflict(UserError):
+    """The thing already exists, or the change would break a uniqueness rule."""
+
+
+class NotAllowed(UserError):
+    """The user lacks the permission the action needs."""
+
+
+class FetchError(FanbotError):
+    """A URL could not be fetched, or was refused; the message is safe to show a moderator."""
+
+
+class UnsafeURL(FetchError):
+    """A URL points somewhere fanbot refuses to go (bad scheme, private address, ...)."""
+
+
+class FeedError(FanbotError):
+    """A document is not a usable RSS/Atom feed; the message is safe to show a moderator."""
