@@ -1,0 +1,162 @@
+"""The shipped star catalogue (data/stars.json): loading, validation, lookup and autocomplete search."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import FanbotError
+from .matcher import NameRule, StarMatcher
+from .text import is_hangul, name_key
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "stars.json"
+SUPPORTED_VERSION = 1
+
+
+class CatalogueError(FanbotError):
+    """data/stars.json is missing or malformed; the message names the star and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueStar:
+    name: str
+    hangul: str | None
+    aliases: tuple[str, ...]  # every other name the press prints, ambiguous ones and misspellings included
+    birthday: date | None
+    rules: tuple[NameRule, ...] = ()  # care instructions for the ambiguous names among name/hangul/aliases
+    misspellings: tuple[str, ...] = ()  # also in aliases; listed so a UI can leave them out
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        names = [self.name, *([self.hangul] if self.hangul else []), *self.aliases]
+        return tuple(dict.fromkeys(names))
+
+    def match_names(self) -> tuple[str | NameRule, ...]:
+        """Names ready for StarMatcher.build: ambiguous ones replaced by their rules."""
+        by_key = {name_key(r.text): r for r in self.rules}
+        return tuple(by_key.get(name_key(n), n) for n in self.all_names)
+
+
+class Catalogue:
+    """The stars fanbot knows before anyone types their names."""
+
+    def __init__(self, stars: Iterable[CatalogueStar]) -> None:
+        self._stars = tuple(stars)
+        self._by_key: dict[str, CatalogueStar] = {}
+        for star in self._stars:
+            for n in star.all_names:
+                key = name_key(n)
+                other = self._by_key.setdefault(key, star)
+                if other is not star:
+                    raise CatalogueError(f"The name {n!r} is given to both {other.name} and {star.name}.")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Catalogue:
+        target = Path(path) if path is not None else DEFAULT_PATH
+        try:
+            doc = json.loads(target.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CatalogueError(f"Star catalogue not found at {target}.") from None
+        except (OSError, ValueError) as exc:
+            raise CatalogueError(f"Star catalogue {target} is unreadable: {exc}") from exc
+        return cls.from_dict(doc)
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> Catalogue:
+        if not isinstance(doc, dict) or doc.get("version") != SUPPORTED_VERSION:
+            raise CatalogueError(f"Star catalogue must be an object with \"version\": {SUPPORTED_VERSION}.")
+        rows = doc.get("stars")
+        if not isinstance(rows, list):
+            raise CatalogueError("Star catalogue needs a \"stars\" list.")
+        return cls(_parse_star(row, i) for i, row in enumerate(rows))
+
+    def __iter__(self) -> Iterator[CatalogueStar]:
+        return iter(self._stars)
+
+    def __len__(self) -> int:
+        return len(self._stars)
+
+    @property
+    def rules(self) -> dict[str, NameRule]:
+        """Care instructions for ambiguous names, by name; pass to StarMatcher.build(rules=...)."""
+        return {r.text: r for s in self._stars for r in s.rules}
+
+    def find(self, query: str | None) -> CatalogueStar | None:
+        """The star one of whose names is query, ignoring case, spaces and hyphens."""
+        if not query:
+            return None
+        return self._by_key.get(name_key(query))
+
+    def search(self, text: str, limit: int = 25) -> list[CatalogueStar]:
+        """Autocomplete: stars whose name starts with text first, then those containing it anywhere."""
+        key = name_key(text or "")
+        if not key:
+            return list(self._stars[:limit])
+        starts, contains = [], []
+        for star in self._stars:
+            keys = [name_key(n) for n in star.all_names if n not in star.misspellings]
+            if any(k.startswith(key) for k in keys):
+                starts.append(star)
+            elif any(key in k for k in keys):
+                contains.append(star)
+        return (starts + contains)[:limit]
+
+    def matcher(self, stars: Iterable[CatalogueStar] | None = None) -> StarMatcher:
+        """A matcher over the given stars (default: all), keyed by display name."""
+        chosen: Iterable[CatalogueStar] = self._stars if stars is None else stars
+        entries: list[tuple[Hashable, Iterable[str | NameRule]]] = [(s.name, s.match_names()) for s in chosen]
+        return StarMatcher.build(entries)
+
+
+def _parse_star(row: Any, index: int) -> CatalogueStar:
+    where = f"star #{index + 1}"
+    if not isinstance(row, dict):
+        raise CatalogueError(f"{where} is not an object.")
+    name = row.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CatalogueError(f"{where} has no name.")
+    where = f"{where} ({name})"
+    hangul = row.get("hangul")
+    if hangul is not None and (not isinstance(hangul, str) or not is_hangul(hangul.replace(" ", ""))):
+        raise CatalogueError(f"{where}: hangul must be Hangul syllables.")
+    aliases = _strings(row.get("aliases", []), where, "aliases")
+    misspellings = _strings(row.get("misspellings", []), where, "misspellings")
+    rules = tuple(_parse_rule(r, where) for r in row.get("ambiguous_aliases", []))
+    known = {name_key(n) for n in (name, hangul or "", *aliases)}
+    for rule in rules:
+        if name_key(rule.text) not in known:
+            raise CatalogueError(f"{where}: ambiguous alias {rule.text!r} is not one of her names.")
+    return CatalogueStar(
+        name=name.strip(),
+        hangul=hangul,
+        aliases=tuple(dict.fromkeys(aliases + misspellings)),
+        birthday=_parse_birthday(row.get("birthday"), where),
+        rules=rules,
+        misspellings=misspellings,
+    )
+
+
+def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CatalogueError(f"{where}: {field} must be a list of non-empty strings.")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_rule(value: Any, where: str) -> NameRule:
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        raise CatalogueError(f"{where}: each ambiguous alias needs a name.")
+    unless = _strings(value.get("unless", []), where, "unless")
+    return NameRule(value["name"], case_sensitive=bool(value.get("case_sensitive", False)), unless=unless)
+
+
+def _parse_birthday(value: Any, where: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise CatalogueError(f"{where}: birthday must be YYYY-MM-DD or null, not {value!r}.") from None
