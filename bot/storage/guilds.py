@@ -1,0 +1,95 @@
+"""Per-server settings and the channels that receive automatic posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .database import Database
+
+CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTarget:
+    kind: str
+    channel_id: int
+    blocked_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildConfig:
+    guild_id: int
+    timezone: str = "Asia/Seoul"
+    mod_role_id: int | None = None
+    media_hour: int = 12
+    channels: dict[str, ChannelTarget] = field(default_factory=dict)
+
+    def channel(self, kind: str) -> ChannelTarget | None:
+        return self.channels.get(kind)
+
+
+class GuildRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, guild_id: int) -> GuildConfig:
+        row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        chans = await self._db.fetchall(
+            "SELECT kind, channel_id, blocked_reason FROM guild_channels WHERE guild_id = ?", (guild_id,)
+        )
+        channels = {r["kind"]: ChannelTarget(r["kind"], r["channel_id"], r["blocked_reason"]) for r in chans}
+        if row is None:
+            return GuildConfig(guild_id=guild_id, channels=channels)
+        return GuildConfig(
+            guild_id=guild_id,
+            timezone=row["timezone"],
+            mod_role_id=row["mod_role_id"],
+            media_hour=row["media_hour"],
+            channels=channels,
+        )
+
+    async def guild_ids(self) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT guild_id FROM guild_settings UNION SELECT guild_id FROM guild_channels "
+            "UNION SELECT guild_id FROM stars WHERE followed = 1"
+        )
+        return [r[0] for r in rows]
+
+    async def _set(self, guild_id: int, column: str, value: object) -> None:
+        assert column in ("timezone", "mod_role_id", "media_hour")
+        await self._db.execute(
+            f"INSERT INTO guild_settings (guild_id, {column}) VALUES (?, ?) "
+            f"ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}, "
+            "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')",
+            (guild_id, value),
+        )
+
+    async def set_timezone(self, guild_id: int, tz: str) -> None:
+        await self._set(guild_id, "timezone", tz)
+
+    async def set_mod_role(self, guild_id: int, role_id: int | None) -> None:
+        await self._set(guild_id, "mod_role_id", role_id)
+
+    async def set_media_hour(self, guild_id: int, hour: int) -> None:
+        await self._set(guild_id, "media_hour", hour)
+
+    async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
+        if channel_id is None:
+            await self._db.execute("DELETE FROM guild_channels WHERE guild_id = ? AND kind = ?", (guild_id, kind))
+            return
+        await self._db.execute(
+            "INSERT INTO guild_channels (guild_id, kind, channel_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, kind) DO UPDATE SET channel_id = excluded.channel_id, "
+            "blocked_reason = NULL, blocked_at = NULL",
+            (guild_id, kind, channel_id),
+        )
+
+    async def block_channel(self, guild_id: int, channel_id: int, reason: str) -> list[str]:
+        """Stop posting to a channel Discord refused; returns the kinds that pointed at it."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE guild_channels SET blocked_reason = ?, blocked_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
+                "WHERE guild_id = ? AND channel_id = ? AND blocked_reason IS NULL RETURNING kind",
+                (reason[:200], guild_id, channel_id),
+            )
+        return [r[0] for r in rows]
