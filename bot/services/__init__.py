@@ -1,0 +1,53 @@
+"""The services the cogs call, built once from the database, settings and clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Clock
+from ..domain.catalogue import Catalogue
+from ..settings import Settings
+from ..storage.database import Database
+from ..storage.guilds import GuildRepository
+from ..storage.stars import StarRepository
+from ..storage.state import BotState
+from .guilds import GuildConfigService
+from .stars import StarService
+
+if TYPE_CHECKING:
+    import aiohttp
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    state: BotState
+    stars: StarService
+    guilds: GuildConfigService
+    # Feature services, filled in by build_services; typed loosely to keep the core free of them.
+    news: Any = None
+    polls: Any = None
+    media: Any = None
+
+
+def build_services(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    catalogue: Catalogue | None = None,
+    http: "aiohttp.ClientSession | None" = None,
+) -> Services:
+    catalogue = catalogue or Catalogue.load()
+    services = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        state=BotState(db),
+        stars=StarService(StarRepository(db), catalogue, clock),
+        guilds=GuildConfigService(GuildRepository(db)),
+    )
+    return services

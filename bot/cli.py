@@ -1,0 +1,145 @@
+"""The fanbot command line: run, sync, migrate, backup, check-feed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from . import __version__, logs
+from .settings import Settings, SettingsError
+from .storage.database import Database, backup_file
+
+log = logging.getLogger("fanbot")
+
+NO_TOKEN = "fanbot: DISCORD_TOKEN is not set. Put it in .env (copy .env.example) or export it, then run again."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fanbot", description="A Discord bot for fan communities of actresses.")
+    parser.add_argument("--version", action="version", version=f"fanbot {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot (the default)")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="register to this server only (instant) instead of globally")
+    sub.add_parser("migrate", help="apply database migrations and print the schema version")
+    backup = sub.add_parser("backup", help="an online, consistent copy of the database")
+    backup.add_argument("path", help="where to write the copy")
+    check = sub.add_parser("check-feed", help="fetch one feed and show which stars each item matches (no token)")
+    check.add_argument("url")
+    check.add_argument("--star", action="append", default=[], metavar="NAME", help="match only these stars")
+    check.add_argument("--json", action="store_true", help="one JSON object per item and line")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"fanbot: {exc}", file=sys.stderr)
+        return 2
+    token = settings.discord_token.get() if settings.discord_token else ""
+    logs.configure(settings.log_level, token)
+    if command in ("run", "sync") and not token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    handlers = {
+        "run": lambda: run(settings),
+        "sync": lambda: sync(settings, args.guild),
+        "migrate": lambda: migrate(settings),
+        "backup": lambda: backup(settings, args.path),
+        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json),
+    }
+    try:
+        return asyncio.run(handlers[command]())
+    except KeyboardInterrupt:
+        return 130
+
+
+async def run(settings: Settings) -> int:
+    from .client import FanBot
+
+    db = await Database.open(settings.database_path)
+    bot = FanBot(settings, db)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    assert settings.discord_token is not None
+    runner = asyncio.create_task(bot.start(settings.discord_token.get()), name="fanbot")
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if stopper in done:
+        log.info("shutting down")
+    else:
+        stopper.cancel()
+        exc = runner.exception()
+        if isinstance(exc, discord.LoginFailure):
+            print("fanbot: Discord refused the token; check DISCORD_TOKEN.", file=sys.stderr)
+            code = 1
+        elif exc is not None:
+            log.error("the bot stopped", exc_info=exc)
+            code = 1
+    await bot.close()
+    if not runner.done():
+        runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
+    await db.close()
+    return code
+
+
+async def sync(settings: Settings, guild_id: int | None) -> int:
+    from dataclasses import replace
+
+    from .client import FanBot
+
+    if guild_id is not None:
+        settings = replace(settings, dev_guild_id=guild_id)
+    db = await Database.open(settings.database_path)
+    bot = FanBot(settings, db, auto_sync=False, scheduler_tick=None)
+    try:
+        assert settings.discord_token is not None
+        await bot.login(settings.discord_token.get())
+        await bot.sync_commands(force=True)
+        count = len(bot.command_payload(None if guild_id is None else discord.Object(guild_id)))
+        where = f"server {guild_id}" if guild_id else ("server " + str(settings.dev_guild_id) if settings.dev_guild_id else "all servers")
+        print(f"registered {count} top-level commands for {where}")
+    except discord.LoginFailure:
+        print("fanbot: Discord refused the token; check DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    finally:
+        await bot.close()
+        await db.close()
+    return 0
+
+
+async def migrate(settings: Settings) -> int:
+    db = await Database.open(settings.database_path)
+    try:
+        print(f"schema version {await db.schema_version()} ({settings.database_path})")
+    finally:
+        await db.close()
+    return 0
+
+
+async def backup(settings: Settings, path: str) -> int:
+    try:
+        await backup_file(settings.database_path, path)
+    except FileNotFoundError as exc:
+        print(f"fanbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.database_path} to {path}")
+    return 0
+
+
+async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool) -> int:
+    print("fanbot: check-feed is not available yet.", file=sys.stderr)
+    return 1

@@ -1,0 +1,57 @@
+"""Server configuration: channels for each kind of post, time zone, moderator role, media hour."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from ..errors import UserError
+from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
+
+
+class GuildConfigService:
+    def __init__(self, repo: GuildRepository) -> None:
+        self._repo = repo
+
+    async def get(self, guild_id: int) -> GuildConfig:
+        return await self._repo.get(guild_id)
+
+    async def guild_ids(self) -> list[int]:
+        return await self._repo.guild_ids()
+
+    async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
+        if kind not in CHANNEL_KINDS:
+            raise UserError(f"Unknown kind '{kind[:20]}'; use one of: {', '.join(CHANNEL_KINDS)}.")
+        await self._repo.set_channel(guild_id, kind, channel_id)
+
+    async def set_timezone(self, guild_id: int, tz: str) -> str:
+        name = tz.strip()
+        try:
+            if not name or len(name) > 64 or name.startswith(("/", ".")):
+                raise ValueError
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(
+                f"'{name[:40]}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or Europe/Paris."
+            ) from None
+        await self._repo.set_timezone(guild_id, name)
+        return name
+
+    async def set_mod_role(self, guild_id: int, role_id: int | None) -> None:
+        await self._repo.set_mod_role(guild_id, role_id)
+
+    async def set_media_hour(self, guild_id: int, hour: int) -> None:
+        if not 0 <= hour <= 23:
+            raise UserError("The media hour must be a whole hour from 0 to 23 (server time zone).")
+        await self._repo.set_media_hour(guild_id, hour)
+
+    async def block_channel(self, guild_id: int, channel_id: int, reason: str) -> list[str]:
+        return await self._repo.block_channel(guild_id, channel_id, reason)
+
+
+def timezone_suggestions(current: str, limit: int = 25) -> list[str]:
+    needle = current.strip().lower().replace(" ", "_")
+    zones = sorted(available_timezones())
+    if not needle:
+        preferred = ["Asia/Seoul", "Asia/Tokyo", "America/New_York", "America/Los_Angeles", "Europe/London", "UTC"]
+        return [z for z in preferred if z in zones][:limit]
+    return [z for z in zones if needle in z.lower()][:limit]
