@@ -18,6 +18,7 @@ from . import __version__
 from .checks import GuildOnly
 from .clock import Clock, SystemClock
 from .domain.catalogue import Catalogue
+from .posting import Poster
 from .replies import report_error
 from .scheduler import Scheduler
 from .services import Services, build_services
@@ -77,6 +78,7 @@ class FanBot(commands.Bot):
         self.version = __version__
         self.services: Services = None  # type: ignore[assignment]  # built in setup_hook, once HTTP exists
         self.scheduler = Scheduler(self.clock, tick_seconds=scheduler_tick)
+        self.poster = Poster(self)
         self.last_synced: bool | None = None
 
     # -- start-up ---------------------------------------------------------------------------
