@@ -150,7 +150,12 @@ def _parse_rule(value: Any, where: str) -> NameRule:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         raise CatalogueError(f"{where}: each ambiguous alias needs a name.")
     unless = _strings(value.get("unless", []), where, "unless")
-    return NameRule(value["name"], case_sensitive=bool(value.get("case_sensitive", False)), unless=unless)
+    return NameRule(
+        value["name"],
+        case_sensitive=bool(value.get("case_sensitive", False)),
+        unless=unless,
+        not_a_unit=bool(value.get("not_a_unit", False)),
+    )
 
 
 def _parse_birthday(value: Any, where: str) -> date | None:

@@ -48,11 +48,14 @@ class NameRule:
     case_sensitive: the text must spell it with the same capitals ("IU", not "iu" or "Iu").
     unless: words that, anywhere in the same text, mean the name is someone or something else
     ("Hoosiers" for IU). Compared as name keys (Latin) or as the start of a Hangul word.
+    not_a_unit: the name is also a unit of measure ("4,000 IU per day"), so it does not count right
+    after a number, unless the number looks like a year in a title ("2024 IU H.E.R. World Tour").
     """
 
     text: str
     case_sensitive: bool = False
     unless: tuple[str, ...] = ()
+    not_a_unit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class _Entry:
     boundaries: frozenset[int]  # offsets in the name key where the text may put a word break
     exact: str | None  # letters as written, for case-sensitive names
     unless: frozenset[str]
+    not_a_unit: bool = False
 
 
 def _default_rule(name: str) -> NameRule:
@@ -117,7 +121,7 @@ class StarMatcher:
         hangul_only = "".join(folded.split())
         if is_hangul(hangul_only):
             # Spaces inside a Hangul name ("송 혜교") are not worth supporting; index it glued.
-            self._hangul.setdefault(hangul_only, []).append(_Entry(star, frozenset(), None, unless))
+            self._hangul.setdefault(hangul_only, []).append(_Entry(star, frozenset(), None, unless, rule.not_a_unit))
             self._size += 1
             return hangul_only
         if not key.isascii():
@@ -129,7 +133,7 @@ class StarMatcher:
             bounds.add(offset)
         exact = "".join(ch for ch in folded if ch.isalnum()) if rule.case_sensitive else None
         entries = self._latin.setdefault(key, [])
-        entries.append(_Entry(star, frozenset(bounds), exact, unless))
+        entries.append(_Entry(star, frozenset(bounds), exact, unless, rule.not_a_unit))
         self._prefixes.update(key[:b] for b in bounds)
         self._size += 1
         return key
@@ -164,7 +168,13 @@ class StarMatcher:
                 exact += tokens[j][1]
                 entries = latin.get(joined)
                 if entries:
-                    ok = [e for e in entries if cuts_ok(cuts, e) and (e.exact is None or e.exact == exact)]
+                    ok = [
+                        e
+                        for e in entries
+                        if cuts_ok(cuts, e)
+                        and (e.exact is None or e.exact == exact)
+                        and not (e.not_a_unit and _after_quantity(tokens, i, j + 1))
+                    ]
                     if ok:
                         best = (j + 1, ok)
                 if joined not in prefixes:
@@ -221,6 +231,19 @@ class StarMatcher:
 def cuts_ok(cuts: list[int], entry: _Entry) -> bool:
     """The text may split a name only where the name itself has a word break."""
     return all(c in entry.boundaries for c in cuts)
+
+
+_UNIT_FOLLOWERS = frozenset("per of daily a each day week".split())
+
+
+def _after_quantity(tokens: list[tuple[str, str, bool]], start: int, end: int) -> bool:
+    """True for '1000 IU', '4,000 IU' and '2000 IU daily'; False for '2024 IU H.E.R. World Tour'."""
+    if start == 0 or not tokens[start - 1][0].isdigit():
+        return False
+    number = tokens[start - 1][0]
+    year_like = len(number) == 4 and number[:2] in ("19", "20") and not (start > 1 and tokens[start - 2][0].isdigit())
+    followed = end < len(tokens) and tokens[end][0] in _UNIT_FOLLOWERS
+    return not year_like or followed
 
 
 def _vetoed(unless: frozenset[str], words: set[str]) -> bool:
