@@ -40,3 +40,7 @@ class UnsafeURL(FetchError):
 
 class FeedError(FanbotError):
     """A document is not a usable RSS/Atom feed; the message is safe to show a moderator."""
+
+
+class BadLink(UserError):
+    """A link someone gave is not an http(s) URL fanbot accepts (bad scheme, too long, no host)."""
