@@ -1,0 +1,152 @@
+"""Shared fixtures: the local Discord double, a fan server inside it, and a real FanBot run against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.client import FanBot
+from bot.clock import ManualClock
+from bot.settings import Settings
+from bot.storage.database import Database
+from tests.discord_double import Channel, DiscordDouble, InteractionHandle, Member, Perm, run_bot
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (a clone outside the workplace)")
+    return CORPUS
+
+
+@pytest.fixture
+async def double():
+    async with DiscordDouble() as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))
+
+
+class FanServer:
+    """A guild in the double with the channels and people a fan community has."""
+
+    def __init__(self, double: DiscordDouble, name: str = "Hye-kyo & So-hee Fans") -> None:
+        self.double = double
+        self.guild = double.add_guild(name)
+        self.general = self.guild.add_text_channel("general")
+        self.channels: dict[str, Channel] = {
+            kind: self.guild.add_text_channel(kind, announcement=(kind == "news")) for kind in CHANNEL_KINDS
+        }
+        self.mod = self.guild.add_member("mod", permissions=Perm.MANAGE_GUILD)
+        self.fan = self.guild.add_member("fan")
+        self._fans = 0
+
+    def new_fan(self, name: str | None = None) -> Member:
+        self._fans += 1
+        return self.guild.add_member(name or f"fan{self._fans}")
+
+    async def invoke(self, member: Member, path: str, *, channel: Channel | None = None, **options: Any) -> InteractionHandle:
+        handle = await self.double.invoke(self.guild, member, channel or self.general, path, **options)
+        await handle.wait_response()
+        return handle
+
+    async def autocomplete(self, member: Member, path: str, focused: str, value: str = "", **options: Any) -> list[dict]:
+        return await self.double.autocomplete(self.guild, member, self.general, path, focused=focused, value=value, **options)
+
+    async def click(self, member: Member, message: dict[str, Any] | str, custom_id: str) -> InteractionHandle:
+        handle = await self.double.click(message, custom_id, member)
+        await handle.wait_response()
+        return handle
+
+    async def select(self, member: Member, message: dict[str, Any] | str, custom_id: str, values: list[str]) -> InteractionHandle:
+        handle = await self.double.select(message, custom_id, values, member)
+        await handle.wait_response()
+        return handle
+
+    def messages(self, kind: str) -> list[dict[str, Any]]:
+        return self.double.channel_messages(self.channels[kind].id)
+
+    async def configure(self, bot: FanBot) -> None:
+        """Point every kind of automatic post at its channel, as a moderator would."""
+        for kind, channel in self.channels.items():
+            await bot.services.guilds.set_channel(int(self.guild.id), kind, int(channel.id))
+
+
+@pytest.fixture
+def server(double: DiscordDouble) -> FanServer:
+    return FanServer(double)
+
+
+class BotRunner:
+    """Starts real FanBots against the double; each one is stopped at the end of the test."""
+
+    def __init__(self, double: DiscordDouble, clock: ManualClock, tmp_path: Path) -> None:
+        self.double = double
+        self.clock = clock
+        self.settings = Settings(
+            database_path=tmp_path / "fanbot.db",
+            discord_api_base=double.api_base,
+            feed_poll_interval=600,
+            feed_allow_private_networks=True,
+            star_search_feeds=(),
+            media_path=tmp_path / "media",
+        )
+        self._running: dict[int, tuple[FanBot, contextlib.AbstractAsyncContextManager, Database]] = {}
+
+    async def __call__(self, **overrides: Any) -> FanBot:
+        settings = replace(self.settings, **overrides)
+        db = await Database.open(settings.database_path)
+        bot = FanBot(settings, db, clock=self.clock, scheduler_tick=None)
+        runner = run_bot(bot, self.double, self.double.token)
+        await runner.__aenter__()
+        self._running[id(bot)] = (bot, runner, db)
+        return bot
+
+    async def stop(self, bot: FanBot) -> None:
+        _, runner, db = self._running.pop(id(bot))
+        await runner.__aexit__(None, None, None)
+        await db.close()
+
+    async def restart(self, bot: FanBot, **overrides: Any) -> FanBot:
+        """Stop the bot and start a new one on the same database, as after a crash or a deploy."""
+        settings = bot.settings
+        await self.stop(bot)
+        fresh = await self(**{**_settings_overrides(settings, self.settings), **overrides})
+        return fresh
+
+    async def stop_all(self) -> None:
+        for key in list(self._running):
+            bot = self._running[key][0]
+            with contextlib.suppress(Exception):
+                await self.stop(bot)
+
+
+def _settings_overrides(current: Settings, base: Settings) -> dict[str, Any]:
+    return {f: getattr(current, f) for f in current.__dataclass_fields__ if getattr(current, f) != getattr(base, f)}
+
+
+@pytest.fixture
+async def start_bot(double: DiscordDouble, clock: ManualClock, tmp_path: Path):
+    runner = BotRunner(double, clock, tmp_path)
+    yield runner
+    await runner.stop_all()
+    assert not double.errors, f"the double hit its own errors: {double.errors}"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_discord_logs(caplog):
+    caplog.set_level(logging.WARNING, logger="discord")
+    yield
