@@ -150,3 +150,92 @@ async def test_invoke_records_the_reply(double: DiscordDouble, world, bot: TinyB
     assert double.channel_messages(world["news"]) == [ix.original]
     callback = double.find_requests("POST", r"/interactions/\d+/[^/]+/callback")[0]
     assert not callback.authorized and callback.query == {"with_response": "1"}
+
+
+async def test_autocomplete_returns_the_bots_choices(double: DiscordDouble, world, bot: TinyBot) -> None:
+    choices = await double.autocomplete(world["guild"], world["fan"], world["news"], "stars info",
+                                        focused="star", value="so")
+    assert [c["value"] for c in choices] == ["Song Hye-kyo", "Han So-hee"]
+
+
+async def test_channel_role_and_attachment_options_resolve(double: DiscordDouble, world, bot: TinyBot) -> None:
+    guild = world["guild"]
+    role = guild.add_role("Moderators")
+    upload = double.attach_file("poster.png", "image/png", b"\x89PNG" + b"0" * 96)
+    ix = await double.invoke(guild, world["fan"], world["news"], "stars setup",
+                             name="Song", count=3, channel=world["news"], role=role, file=upload)
+    await ix.wait_response()
+    assert ix.content == "Song x3 in news (TextChannel) for Moderators; file 100 bytes"
+    assert ix.ephemeral and double.channel_messages(world["news"]) == []
+    assert double.find_requests("GET", r"/attachments/.*")
+
+
+async def test_defer_then_followups(double: DiscordDouble, world, bot: TinyBot) -> None:
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars slow")
+    await ix.wait_followups(2)
+    assert ix.response_type == 5
+    # Discord's first follow-up after a deferred reply fills in the "thinking" message.
+    assert ix.original["content"] == "done thinking" and ix.original["flags"] == 0
+    assert [m["content"] for m in ix.followups] == ["done thinking", "and one more"]
+    assert ix.followups[1]["flags"] & 64
+    assert [m["content"] for m in double.channel_messages(world["news"])] == ["done thinking"]
+    follow = double.find_requests("POST", r"/webhooks/.*")[0]
+    assert follow.query["wait"] == "1" and not follow.authorized
+
+
+async def test_persistent_button_and_select(double: DiscordDouble, world, bot: TinyBot) -> None:
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars poll")
+    await ix.wait_response()
+    message = ix.original
+    click = await double.click(message, "test:vote", world["fan"])
+    await click.wait_response()
+    assert click.content == "vote counted for fan" and click.ephemeral
+    pick = await double.select(message, "test:pick", ["Song Hye-kyo", "Kim Go-eun"], world["fan"])
+    await pick.wait_response()
+    assert pick.response_type == 7
+    assert double.channel_messages(world["news"])[0]["content"] == "picked Song Hye-kyo, Kim Go-eun"
+    with pytest.raises(DoubleUsageError):
+        await double.click(message, "test:nope", world["fan"])
+
+
+async def test_role_creation_reaches_the_client_cache(double: DiscordDouble, world, bot: TinyBot) -> None:
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars mkrole", name="Song fans")
+    await ix.wait_response()
+    role_id = int(ix.content.split()[-1])
+    role = await double.wait_for(lambda: bot.get_guild(int(world["guild"].id)).get_role(role_id), 2, "role")
+    assert role.name == "Song fans" and role.mentionable
+    assert world["guild"].roles[str(role_id)].name == "Song fans"
+
+
+async def test_dropped_gateway_resumes_and_replays(double: DiscordDouble, world, bot: TinyBot) -> None:
+    await double.drop_gateway()
+    world["guild"].add_text_channel("while-away")  # dispatched while the socket is down
+    resume = await double.wait_for_resume()
+    assert resume["path"] == "/gateway-resume" and resume["session_id"] == double.gateway.sessions[0].id
+    guild = bot.get_guild(int(world["guild"].id))
+    await double.wait_for(lambda: discord.utils.get(guild.text_channels, name="while-away"), 2, "replayed channel")
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars info", star="Kim Go-eun")
+    await ix.wait_response()
+    assert len(double.identifies) == 1
+
+
+async def test_failed_channel_raises_forbidden_in_the_client(double: DiscordDouble, world, bot: TinyBot) -> None:
+    double.fail_channel(world["news"], 403)
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars post", channel=world["news"])
+    await ix.wait_response()
+    assert ix.content == "forbidden 50013"
+    double.clear_channel_failure(world["news"])
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars post", channel=world["news"])
+    await ix.wait_response()
+    assert ix.content == "posted"
+    assert [m["content"] for m in double.channel_messages(world["news"])] == ["hello"]
+
+
+async def test_dm_interaction(double: DiscordDouble, world, bot: TinyBot) -> None:
+    ix = await double.invoke(None, world["fan"], None, "ping")
+    await ix.wait_response()
+    assert ix.content == "pong from a DM"
+    assert "member" not in ix.payload and ix.payload["user"]["id"] == world["fan"].id
+    assert ix.payload["channel"]["type"] == 1 and ix.payload["context"] == 1
+    with pytest.raises(DoubleUsageError):  # guild commands do not exist in DMs
+        await double.invoke(None, world["fan"], None, "stars info", star="x")

@@ -30,6 +30,7 @@ class Connection:
     ws: web.WebSocketResponse
     path: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    dropped: bool = False  # closed by the double: the peer's reply code says nothing about the session
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Gateway:
     async def drop(self, code: int = 4000) -> None:
         """Close every socket abnormally; discord.py reconnects to resume_gateway_url and sends RESUME."""
         for connection in list(self.connections):
+            connection.dropped = True
             await connection.ws.close(code=code, message=b"dropped by the discord double")
 
     def send_reconnect(self) -> None:
@@ -118,6 +120,7 @@ class Gateway:
 
     async def close_all(self) -> None:
         for connection in list(self.connections):
+            connection.dropped = True
             await connection.ws.close(code=1001, message=b"discord double stopping")
 
     # -- the websocket -------------------------------------------------------------------------
@@ -142,7 +145,7 @@ class Gateway:
             self.connections.remove(connection)
             if session is not None and session.connection is connection:
                 session.connection = None
-                if ws.close_code == 1000:
+                if ws.close_code == 1000 and not connection.dropped:
                     session.ended = True
             self.double.changes.notify()
         return ws

@@ -61,7 +61,10 @@ class Recorder:
 
 
 class Changes:
-    """Wakes every waiter whenever the double's state changes; waiters re-check their condition."""
+    """Wakes every waiter whenever the double's state changes; waiters re-check their condition then, and
+    every few milliseconds anyway, so a condition may also look at the bot's own state (its cache)."""
+
+    POLL_S = 0.005
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -81,6 +84,6 @@ class Changes:
             if remaining <= 0:
                 raise TimeoutError(f"discord double: timed out after {timeout}s waiting for {what}")
             try:
-                await asyncio.wait_for(self._event.wait(), remaining)
+                await asyncio.wait_for(self._event.wait(), min(remaining, self.POLL_S))
             except asyncio.TimeoutError:
                 pass
