@@ -58,9 +58,10 @@ class FanServer:
         self._fans += 1
         return self.guild.add_member(name or f"fan{self._fans}")
 
-    async def invoke(self, member: Member, path: str, *, channel: Channel | None = None, **options: Any) -> InteractionHandle:
-        handle = await self.double.invoke(self.guild, member, channel or self.general, path, **options)
-        await handle.wait_response()
+    async def invoke(self, member: Member, path: str, *, in_channel: Channel | None = None, **options: Any) -> InteractionHandle:
+        """Run a slash command (typed in #general unless `in_channel`) and wait for its answer."""
+        handle = await self.double.invoke(self.guild, member, in_channel or self.general, path, **options)
+        await handle.wait_done()
         return handle
 
     async def autocomplete(self, member: Member, path: str, focused: str, value: str = "", **options: Any) -> list[dict]:
@@ -150,3 +151,35 @@ async def start_bot(double: DiscordDouble, clock: ManualClock, tmp_path: Path):
 def _quiet_discord_logs(caplog):
     caplog.set_level(logging.WARNING, logger="discord")
     yield
+
+
+MESSAGE_ROUTES = (
+    r"/channels/\d+/messages", r"/interactions/\d+/[^/]+/callback", r"/webhooks/\d+/[^/]+",
+    r"/webhooks/\d+/[^/]+/messages/[^/]+", r"/channels/\d+/messages/\d+",
+)
+
+
+def sent_messages(double: DiscordDouble) -> list[dict[str, Any]]:
+    """The message bodies the bot sent or edited (channel posts, interaction answers, follow-ups)."""
+    bodies = []
+    for req in double.requests:
+        if req.method not in ("POST", "PATCH") or not isinstance(req.json, dict):
+            continue
+        if not any(req.matches(path=p) for p in MESSAGE_ROUTES):
+            continue
+        body = req.json.get("data") if "/callback" in req.path else req.json
+        if isinstance(body, dict) and ("content" in body or "embeds" in body):
+            bodies.append(body)
+    return bodies
+
+
+def assert_no_pings(double: DiscordDouble, allowed_roles: set[str] = frozenset()) -> None:
+    """Every message the bot sent allowed no @everyone/@here, no users, and at most `allowed_roles`."""
+    bodies = sent_messages(double)
+    assert bodies, "the bot sent no messages, so there is nothing to check"
+    for body in bodies:
+        mentions = body.get("allowed_mentions")
+        assert mentions is not None, f"a message without allowed_mentions: {body}"
+        assert not mentions.get("parse"), f"parse must be empty: {mentions}"
+        assert not mentions.get("users") and not mentions.get("replied_user")
+        assert set(map(str, mentions.get("roles") or [])) <= set(allowed_roles), mentions

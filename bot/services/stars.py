@@ -74,7 +74,10 @@ class StarService:
             draft = StarDraft(
                 name=display,
                 hangul=typed_hangul or known.hangul,
-                aliases=merge_aliases(known.aliases, typed_aliases, exclude=(display,)),
+                # Misspellings stay in the catalogue for the matcher; fans should not see them as names.
+                aliases=merge_aliases(
+                    [a for a in known.aliases if a not in known.misspellings], typed_aliases, exclude=(display,)
+                ),
                 birthday=typed_birthday or known.birthday,
             )
         else:
