@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+
+import aiohttp
 
 import discord
 import pytest
@@ -239,3 +242,95 @@ async def test_dm_interaction(double: DiscordDouble, world, bot: TinyBot) -> Non
     assert ix.payload["channel"]["type"] == 1 and ix.payload["context"] == 1
     with pytest.raises(DoubleUsageError):  # guild commands do not exist in DMs
         await double.invoke(None, world["fan"], None, "stars info", star="x")
+
+
+def text_channel(bot: commands.Bot, channel) -> discord.TextChannel:
+    found = bot.get_channel(int(channel.id))
+    assert isinstance(found, discord.TextChannel)
+    return found
+
+
+async def test_channel_posts_are_stored_as_sent(double: DiscordDouble, world, bot: TinyBot) -> None:
+    role = world["guild"].add_role("Song fans", mentionable=True)
+    channel = text_channel(bot, world["news"])
+    sent = await channel.send(f"{role.mention} news!", embed=discord.Embed(title="Big story", url="https://e.x/1"),
+                              allowed_mentions=discord.AllowedMentions(roles=[discord.Object(int(role.id))]),
+                              file=discord.File(io.BytesIO(b"abc"), filename="a.txt"))
+    stored = double.channel_messages(world["news"])[-1]
+    assert stored["id"] == str(sent.id) and stored["author"]["id"] == double.bot_user.id
+    assert stored["embeds"][0]["title"] == "Big story"
+    assert stored["allowed_mentions"]["roles"] == [int(role.id)]  # stored exactly as sent
+    assert stored["mention_roles"] == [role.id]
+    assert stored["attachments"][0]["filename"] == "a.txt" and stored["attachments"][0]["size"] == 3
+    assert double.attachment_data(stored["attachments"][0]) == b"abc"
+    assert sent.created_at.year >= 2025 and sent.attachments[0].filename == "a.txt"
+    await sent.edit(content="edited")
+    assert double.channel_messages(world["news"])[-1]["content"] == "edited"
+    history = [m async for m in channel.history(limit=10)]
+    assert [m.id for m in history] == [sent.id]
+    await sent.delete()
+    assert double.channel_messages(world["news"]) == []
+
+
+async def test_enforced_nonce_returns_the_first_message(double: DiscordDouble, world, bot: TinyBot) -> None:
+    channel = text_channel(bot, world["news"])
+    first = await channel.send("story", nonce="story-1")  # discord.py always adds enforce_nonce
+    again = await channel.send("story", nonce="story-1")
+    assert first.id == again.id and len(double.channel_messages(world["news"])) == 1
+    assert double.nonce_hits == 1
+    await channel.send("story", nonce="story-2")
+    assert len(double.channel_messages(world["news"])) == 2
+
+
+async def test_crosspost_only_in_announcement_channels(double: DiscordDouble, world, bot: TinyBot) -> None:
+    announcements = world["guild"].add_text_channel("announcements", announcement=True)
+    channel = await double.wait_for(lambda: bot.get_channel(int(announcements.id)), 2, "channel in cache")
+    assert isinstance(channel, discord.TextChannel) and channel.is_news()
+    message = await channel.send("published")
+    await message.publish()
+    assert double.channel_messages(announcements)[0]["flags"] & 1
+    plain = await text_channel(bot, world["news"]).send("not news")
+    with pytest.raises(discord.HTTPException) as error:
+        await plain.publish()
+    assert error.value.code == 50024
+
+
+async def test_second_response_and_early_followup_are_refused(double: DiscordDouble, world, bot: TinyBot) -> None:
+    release = asyncio.Event()
+
+    @bot.tree.command(name="hold", description="answers when told", guild=discord.Object(int(world["guild"].id)))
+    async def hold(interaction: discord.Interaction) -> None:
+        await release.wait()
+        await interaction.response.send_message("one")
+
+    await bot.tree.sync(guild=discord.Object(int(world["guild"].id)))
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "hold")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{double.api_base}/webhooks/{double.application_id}/{ix.token}?wait=1",
+                                json={"content": "too early"}) as early:
+            assert early.status == 404 and (await early.json())["code"] == 10015
+            assert early.headers["Content-Type"] == "application/json"
+        release.set()
+        await ix.wait_response()
+        async with session.post(f"{double.api_base}/interactions/{ix.id}/{ix.token}/callback",
+                                json={"type": 4, "data": {"content": "two"}}) as second:
+            assert second.status == 400 and (await second.json())["code"] == 40060
+    assert ix.content == "one"
+
+
+async def test_late_first_response_is_unknown_interaction(double: DiscordDouble, world, bot: TinyBot) -> None:
+    double.interaction_deadline = 0.01
+    outcome: list[str] = []
+
+    @bot.tree.command(name="late", description="too slow", guild=discord.Object(int(world["guild"].id)))
+    async def late(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.05)
+        try:
+            await interaction.response.send_message("finally")
+        except discord.NotFound as error:
+            outcome.append(str(error.code))
+
+    await bot.tree.sync(guild=discord.Object(int(world["guild"].id)))
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "late")
+    await double.wait_for(lambda: outcome, 2, "the refusal")
+    assert outcome == ["10062"] and ix.response is None

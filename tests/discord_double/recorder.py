@@ -78,7 +78,7 @@ class Changes:
         deadline = loop.time() + timeout
         while True:
             result = check()
-            if result is not None and result is not False:
+            if result:
                 return result
             remaining = deadline - loop.time()
             if remaining <= 0:
