@@ -169,3 +169,16 @@ async def test_status_shows_health_to_moderators_only(start_bot, server):
     status = await server.invoke(server.mod, "fanbot status")
     assert status.ephemeral
     assert "Version" in status.all_text and "Database" in status.all_text and "Gateway latency" in status.all_text
+
+
+async def test_an_unexpected_failure_gets_a_short_ephemeral_apology_and_a_logged_traceback(start_bot, server, caplog):
+    bot = await start_bot()
+
+    async def broken(guild_id: int):
+        raise RuntimeError("database on fire")
+
+    bot.services.stars.list = broken  # a fault inside the service, as a real bug would be
+    ix = await server.invoke(server.fan, "stars list")
+    assert ix.ephemeral and "went wrong" in ix.content and "fire" not in ix.content
+    failures = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert failures and "database on fire" in str(failures[-1].exc_info[1])
