@@ -334,3 +334,114 @@ async def test_late_first_response_is_unknown_interaction(double: DiscordDouble,
     ix = await double.invoke(world["guild"], world["fan"], world["news"], "late")
     await double.wait_for(lambda: outcome, 2, "the refusal")
     assert outcome == ["10062"] and ix.response is None
+
+
+async def test_rate_limited_request_is_retried(double: DiscordDouble, world, bot: TinyBot) -> None:
+    double.rate_limit(r"/channels/\d+/messages", method="POST", retry_after=0.01)
+    await text_channel(bot, world["news"]).send("after a 429")
+    posts = double.find_requests("POST", r"/channels/\d+/messages")
+    assert [r.status for r in posts] == [429, 200]
+
+
+async def test_member_roles_and_hierarchy(double: DiscordDouble, world, bot: TinyBot) -> None:
+    guild = bot.get_guild(int(world["guild"].id))
+    low = world["guild"].add_role("low")
+    high = world["guild"].add_role("high", position=50)
+    member = await guild.fetch_member(int(world["fan"].id))
+    await member.add_roles(discord.Object(int(low.id)))
+    assert world["fan"].roles == [low.id]
+    with pytest.raises(discord.Forbidden):
+        await member.add_roles(discord.Object(int(high.id)))
+    await member.remove_roles(discord.Object(int(low.id)))
+    assert world["fan"].roles == []
+
+
+async def test_usage_errors_name_the_problem(double: DiscordDouble, world, bot: TinyBot) -> None:
+    guild, fan, news = world["guild"], world["fan"], world["news"]
+    with pytest.raises(DoubleUsageError, match="missing required"):
+        await double.invoke(guild, fan, news, "stars info")
+    with pytest.raises(DoubleUsageError, match="no option 'nope'"):
+        await double.invoke(guild, fan, news, "stars info", star="x", nope=1)
+    with pytest.raises(DoubleUsageError, match="no subcommand"):
+        await double.invoke(guild, fan, news, "stars nothing")
+    with pytest.raises(DoubleUsageError, match="not synced"):
+        await double.invoke(guild, fan, news, "nothing")
+
+
+async def test_commands_needing_permissions_are_hidden(double: DiscordDouble, world, bot: TinyBot) -> None:
+    gid = discord.Object(int(world["guild"].id))
+
+    @bot.tree.command(name="modonly", description="mods", guild=gid)
+    @app_commands.default_permissions(manage_guild=True)
+    async def modonly(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"perms {interaction.permissions.manage_guild}")
+
+    await bot.tree.sync(guild=gid)
+    with pytest.raises(DoubleUsageError, match="hidden"):
+        await double.invoke(world["guild"], world["fan"], world["news"], "modonly")
+    mod = world["guild"].add_member("mod", permissions=Perm.MANAGE_GUILD)
+    ix = await double.invoke(world["guild"], mod, world["news"], "modonly")
+    await ix.wait_response()
+    assert ix.content == "perms True"
+
+
+async def test_gateway_bot_and_unknown_routes(double: DiscordDouble) -> None:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {double.token}"}) as session:
+        async with session.get(f"{double.api_base}/gateway/bot") as response:
+            assert (await response.json())["url"] == double.gateway_url
+        async with session.get(f"{double.api_base}/no/such/route") as response:
+            assert response.status == 404 and response.headers["Content-Type"] == "application/json"
+    assert double.requests[-1].path == "/no/such/route" and double.requests[-1].status == 404
+
+
+async def test_wrong_token_fails_login(double: DiscordDouble, world) -> None:
+    client = TinyBot(int(world["guild"].id))
+    with pytest.raises(discord.LoginFailure):
+        async with run_bot(client, double, "wrong-token"):
+            pass
+
+
+async def test_bots_can_take_turns_on_one_double(double: DiscordDouble, world) -> None:
+    for turn in range(2):
+        client = TinyBot(int(world["guild"].id))
+        async with run_bot(client, double):
+            ix = await double.invoke(world["guild"], world["fan"], world["news"], "stars info", star=f"turn {turn}")
+            await ix.wait_response()
+            assert ix.embeds[0]["title"] == f"turn {turn}"
+    assert len(double.identifies) == 2
+    first, second = double.gateway.sessions
+    assert first.ended and not second.ended  # the second stays resumable, as on Discord
+    await double.wait_for(lambda: not double.gateway.connections, 2, "the sockets closed")
+
+
+async def test_modal_round_trip(double: DiscordDouble, world, bot: TinyBot) -> None:
+    gid = discord.Object(int(world["guild"].id))
+    answers: list[str] = []
+
+    class Ask(discord.ui.Modal, title="Propose"):
+        pairing = discord.ui.TextInput(label="Pairing", custom_id="pairing")
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            answers.append(self.pairing.value)
+            await interaction.response.send_message("thanks", ephemeral=True)
+
+    @bot.tree.command(name="ask", description="opens a modal", guild=gid)
+    async def ask(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(Ask())
+
+    await bot.tree.sync(guild=gid)
+    opened = await double.invoke(world["guild"], world["fan"], world["news"], "ask")
+    await opened.wait_response()
+    assert opened.response_type == 9
+    submitted = await double.submit_modal(opened, {"pairing": "Song Hye-kyo x Han So-hee"})
+    await submitted.wait_response()
+    assert answers == ["Song Hye-kyo x Han So-hee"] and submitted.content == "thanks"
+
+
+async def test_run_bot_leaves_no_tasks_behind(double: DiscordDouble, world) -> None:
+    before = asyncio.all_tasks()
+    async with run_bot(TinyBot(int(world["guild"].id)), double):
+        pass
+    await double.wait_for(lambda: not double.gateway.connections, 2, "the socket closed")
+    await asyncio.sleep(0)
+    assert {t for t in asyncio.all_tasks() if not t.done()} - before == set()

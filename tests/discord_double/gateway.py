@@ -30,7 +30,6 @@ class Connection:
     ws: web.WebSocketResponse
     path: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    dropped: bool = False  # closed by the double: the peer's reply code says nothing about the session
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Session:
     identify: dict[str, Any]
     seq: int = 0
     connection: Connection | None = None
-    ended: bool = False  # the bot closed cleanly: nothing more is sent to this session
+    ended: bool = False  # superseded by a later IDENTIFY while disconnected: nothing more is sent to it
     replay: list[dict[str, Any]] = field(default_factory=list)
     guild_ids: set[str] = field(default_factory=set)
 
@@ -110,7 +109,6 @@ class Gateway:
     async def drop(self, code: int = 4000) -> None:
         """Close every socket abnormally; discord.py reconnects to resume_gateway_url and sends RESUME."""
         for connection in list(self.connections):
-            connection.dropped = True
             await connection.ws.close(code=code, message=b"dropped by the discord double")
 
     def send_reconnect(self) -> None:
@@ -120,7 +118,6 @@ class Gateway:
 
     async def close_all(self) -> None:
         for connection in list(self.connections):
-            connection.dropped = True
             await connection.ws.close(code=1001, message=b"discord double stopping")
 
     # -- the websocket -------------------------------------------------------------------------
@@ -144,9 +141,9 @@ class Gateway:
                 await writer
             self.connections.remove(connection)
             if session is not None and session.connection is connection:
+                # discord.py's own close() ends up sending 4000, so a closed socket leaves the session
+                # resumable, as on Discord; a later IDENTIFY ends it (see _identify).
                 session.connection = None
-                if ws.close_code == 1000 and not connection.dropped:
-                    session.ended = True
             self.double.changes.notify()
         return ws
 
@@ -177,6 +174,9 @@ class Gateway:
             connection.queue.put_nowait({"op": INVALID_SESSION, "d": False})
             self.double.changes.notify()
             return None
+        for older in self.sessions:
+            if older.connection is None:
+                older.ended = True  # a new bot (or a restart) took over; nothing more goes to the old one
         session = Session(secrets.token_hex(16), data)
         self.sessions.append(session)
         session.connection = connection

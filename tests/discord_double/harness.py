@@ -52,6 +52,15 @@ async def wait_for_guild_cache(client: discord.Client, double: DiscordDouble, ti
     await asyncio.wait_for(cached(), timeout)
 
 
+async def _cancel_delayed_ready(client: discord.Client) -> None:
+    """discord.py's wait for more GUILD_CREATEs before on_ready outlives close(); stop it so no task leaks."""
+    ready_task = getattr(client._connection, "_ready_task", None)
+    if ready_task is not None and not ready_task.done():
+        ready_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ready_task
+
+
 @contextlib.asynccontextmanager
 async def run_bot(client: discord.Client, double: DiscordDouble, token: str | None = None, *,
                   timeout: float = 10.0, start: Callable[[], object] | None = None) -> AsyncIterator[discord.Client]:
@@ -70,6 +79,7 @@ async def run_bot(client: discord.Client, double: DiscordDouble, token: str | No
         yield client
     finally:
         try:
+            await _cancel_delayed_ready(client)
             await client.close()
             await asyncio.wait_for(task, timeout)
         finally:
