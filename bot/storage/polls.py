@@ -1,0 +1,292 @@
+"""Proposals, polls, options and votes in SQLite, always scoped to one server."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..domain.polls import CollabPoll, Pairing, PollOption, toggle_choice
+from ..errors import Conflict
+from .database import Database, Transaction
+from .timefmt import from_db, to_db
+
+# Outcomes of one vote request.
+OK, SAME, FULL, CLOSED, UNKNOWN, BAD_OPTION = "ok", "same", "full", "closed", "unknown", "bad_option"
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRequest:
+    """A button press (option set, choices None) or a select-menu pick (choices: the whole new set)."""
+
+    guild_id: int
+    poll_id: int
+    voter_id: int
+    option: int | None = None
+    choices: frozenset[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    status: str
+    choices: frozenset[int] = field(default_factory=frozenset)
+    action: str = ""
+    max_choices: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalCount:
+    pairing: Pairing
+    proposals: int
+    first_at: datetime
+
+
+@dataclass(slots=True)
+class _PollMeta:
+    guild_id: int
+    closes_at: str
+    closed: bool
+    max_choices: int
+    option_count: int
+
+
+class PollRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- proposals ------------------------------------------------------------------------------
+    async def add_proposal(self, guild_id: int, pairing: Pairing, proposer_id: int, project: str | None,
+                           now: datetime) -> int:
+        try:
+            return await self._db.execute(
+                "INSERT INTO collab_proposals (guild_id, star_low, star_high, proposer_id, project, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, pairing.star_low, pairing.star_high, proposer_id, project, to_db(now)),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict("You already proposed this pairing; each fan can propose a pairing once.") from None
+
+    async def proposal_count(self, guild_id: int, pairing: Pairing) -> int:
+        return int(await self._db.fetchval(
+            "SELECT COUNT(*) FROM collab_proposals WHERE guild_id = ? AND star_low = ? AND star_high = ?",
+            (guild_id, pairing.star_low, pairing.star_high),
+        ) or 0)
+
+    async def proposal_counts(self, guild_id: int) -> list[ProposalCount]:
+        """Pairings of stars the server still follows, most proposed first (then oldest first)."""
+        rows = await self._db.fetchall(
+            "SELECT p.star_low, p.star_high, COUNT(*) AS n, MIN(p.created_at) AS first_at "
+            "FROM collab_proposals p "
+            "JOIN stars a ON a.id = p.star_low AND a.followed = 1 "
+            "JOIN stars b ON b.id = p.star_high AND b.followed = 1 "
+            "WHERE p.guild_id = ? GROUP BY p.star_low, p.star_high ORDER BY n DESC, first_at, p.star_low, p.star_high",
+            (guild_id,),
+        )
+        return [ProposalCount(Pairing(r["star_low"], r["star_high"]), r["n"], from_db(r["first_at"])) for r in rows]  # type: ignore[arg-type]
+
+    # -- polls ----------------------------------------------------------------------------------
+    async def create_poll(self, guild_id: int, question: str, created_by: int, now: datetime, closes_at: datetime,
+                          max_choices: int, anonymous: bool, hide_results: bool,
+                          options: Sequence[tuple[str, Pairing]]) -> int:
+        async with self._db.transaction() as tx:
+            poll_id = await tx.fetchval(
+                "INSERT INTO polls (guild_id, question, created_by, created_at, closes_at, max_choices, anonymous,"
+                " hide_results) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (guild_id, question, created_by, to_db(now), to_db(closes_at), max_choices, int(anonymous),
+                 int(hide_results)),
+            )
+            await tx.executemany(
+                "INSERT INTO poll_options (poll_id, position, label, star_low, star_high) VALUES (?, ?, ?, ?, ?)",
+                [(poll_id, i, label, p.star_low, p.star_high) for i, (label, p) in enumerate(options)],
+            )
+            return int(poll_id)
+
+    async def attach_message(self, poll_id: int, channel_id: int, message_id: int) -> None:
+        await self._db.execute("UPDATE polls SET channel_id = ?, message_id = ? WHERE id = ?",
+                               (channel_id, message_id, poll_id))
+
+    async def delete_poll(self, poll_id: int) -> None:
+        """Undo a poll whose message could not be posted (no votes can exist yet)."""
+        await self._db.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+
+    async def get(self, guild_id: int, poll_id: int) -> CollabPoll | None:
+        row = await self._db.fetchone("SELECT * FROM polls WHERE id = ? AND guild_id = ?", (poll_id, guild_id))
+        if row is None:
+            return None
+        options = await self._db.fetchall(
+            "SELECT position, label, star_low, star_high FROM poll_options WHERE poll_id = ? ORDER BY position",
+            (poll_id,),
+        )
+        return _poll(row, options)
+
+    async def list_polls(self, guild_id: int, limit: int = 25) -> list[tuple[int, str, bool]]:
+        """(id, question, open) for autocomplete: open polls first, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT id, question, closed_at IS NULL AS open FROM polls WHERE guild_id = ? "
+            "ORDER BY open DESC, id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [(r["id"], r["question"], bool(r["open"])) for r in rows]
+
+    async def count_open(self, guild_id: int) -> int:
+        return int(await self._db.fetchval(
+            "SELECT COUNT(*) FROM polls WHERE guild_id = ? AND closed_at IS NULL", (guild_id,)) or 0)
+
+    # -- votes ----------------------------------------------------------------------------------
+    async def apply_votes(self, requests: Sequence[VoteRequest], now: datetime) -> list[VoteOutcome]:
+        """Apply a batch of votes in one transaction, in order; each gets its own outcome.
+
+        One transaction per batch keeps a burst of clicks cheap; the caller answers each voter only
+        after this returns, i.e. after the commit."""
+        stamp = to_db(now)
+        outcomes: list[VoteOutcome] = []
+        metas: dict[int, _PollMeta | None] = {}
+        async with self._db.transaction() as tx:
+            for req in requests:
+                if req.poll_id not in metas:
+                    metas[req.poll_id] = await _meta(tx, req.poll_id)
+                meta = metas[req.poll_id]
+                outcomes.append(await _apply(tx, meta, req, stamp))
+        return outcomes
+
+    async def counts(self, poll_id: int) -> dict[int, int]:
+        rows = await self._db.fetchall(
+            "SELECT position, COUNT(*) AS n FROM poll_votes WHERE poll_id = ? GROUP BY position", (poll_id,))
+        return {r["position"]: r["n"] for r in rows}
+
+    async def voter_count(self, poll_id: int) -> int:
+        return int(await self._db.fetchval(
+            "SELECT COUNT(DISTINCT voter_id) FROM poll_votes WHERE poll_id = ?", (poll_id,)) or 0)
+
+    async def voters_by_option(self, poll_id: int) -> dict[int, list[int]]:
+        """Who chose what; callers must never use this for anonymous polls."""
+        rows = await self._db.fetchall(
+            "SELECT position, voter_id FROM poll_votes WHERE poll_id = ? ORDER BY voted_at, voter_id", (poll_id,))
+        found: dict[int, list[int]] = {}
+        for r in rows:
+            found.setdefault(r["position"], []).append(r["voter_id"])
+        return found
+
+    async def choices_of(self, poll_id: int, voter_id: int) -> frozenset[int]:
+        rows = await self._db.fetchall(
+            "SELECT position FROM poll_votes WHERE poll_id = ? AND voter_id = ?", (poll_id, voter_id))
+        return frozenset(r["position"] for r in rows)
+
+    # -- closing --------------------------------------------------------------------------------
+    async def close(self, poll_id: int, now: datetime, closed_by: int | None) -> bool:
+        """Close a poll; True for exactly one caller however many race (timer and /poll close)."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE polls SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL RETURNING id",
+                (to_db(now), closed_by, poll_id),
+            )
+        return row is not None
+
+    async def due(self, now: datetime) -> list[tuple[int, int]]:
+        """(guild_id, poll_id) of open polls whose closing time has come, across servers."""
+        rows = await self._db.fetchall(
+            "SELECT guild_id, id FROM polls WHERE closed_at IS NULL AND closes_at <= ? ORDER BY closes_at",
+            (to_db(now),),
+        )
+        return [(r["guild_id"], r["id"]) for r in rows]
+
+    async def unannounced(self) -> list[tuple[int, int]]:
+        rows = await self._db.fetchall(
+            "SELECT guild_id, id FROM polls WHERE closed_at IS NOT NULL AND announced_at IS NULL ORDER BY closed_at")
+        return [(r["guild_id"], r["id"]) for r in rows]
+
+    async def claim_announcement(self, poll_id: int, now: datetime) -> bool:
+        """True for exactly one caller: the one that posts the results."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE polls SET announced_at = ? WHERE id = ? AND closed_at IS NOT NULL AND announced_at IS NULL "
+                "RETURNING id",
+                (to_db(now), poll_id),
+            )
+        return row is not None
+
+    async def release_announcement(self, poll_id: int) -> None:
+        await self._db.execute("UPDATE polls SET announced_at = NULL WHERE id = ?", (poll_id,))
+
+    # -- leaderboard ----------------------------------------------------------------------------
+    async def closed_poll_counts(self, guild_id: int) -> list[tuple[int, list[tuple[Pairing, int]]]]:
+        """For each closed poll of the server: its options' pairings with their vote counts."""
+        rows = await self._db.fetchall(
+            "SELECT o.poll_id, o.position, o.star_low, o.star_high, "
+            " (SELECT COUNT(*) FROM poll_votes v WHERE v.poll_id = o.poll_id AND v.position = o.position) AS n "
+            "FROM poll_options o JOIN polls p ON p.id = o.poll_id "
+            "WHERE p.guild_id = ? AND p.closed_at IS NOT NULL ORDER BY o.poll_id, o.position",
+            (guild_id,),
+        )
+        polls: dict[int, list[tuple[Pairing, int]]] = {}
+        for r in rows:
+            polls.setdefault(r["poll_id"], []).append((Pairing(r["star_low"], r["star_high"]), r["n"]))
+        return list(polls.items())
+
+
+async def _meta(tx: Transaction, poll_id: int) -> _PollMeta | None:
+    row = await tx.fetchone(
+        "SELECT guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
+        " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n FROM polls WHERE id = ?",
+        (poll_id,),
+    )
+    if row is None:
+        return None
+    return _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"], row["n"])
+
+
+async def _apply(tx: Transaction, meta: _PollMeta | None, req: VoteRequest, stamp: str) -> VoteOutcome:
+    # A poll of another server is as unknown as one that never existed.
+    if meta is None or meta.guild_id != req.guild_id:
+        return VoteOutcome(UNKNOWN)
+    if meta.closed or stamp >= meta.closes_at:
+        return VoteOutcome(CLOSED, max_choices=meta.max_choices)
+    wanted = {req.option} if req.choices is None else set(req.choices)
+    if not wanted and req.choices is None or any(o is None or not 0 <= o < meta.option_count for o in wanted):
+        return VoteOutcome(BAD_OPTION, max_choices=meta.max_choices)
+    rows = await tx.fetchall("SELECT position FROM poll_votes WHERE poll_id = ? AND voter_id = ?",
+                             (req.poll_id, req.voter_id))
+    current = frozenset(r[0] for r in rows)
+    if req.choices is None:
+        assert req.option is not None
+        new, action = toggle_choice(current, req.option, meta.max_choices)
+    else:
+        if len(req.choices) > meta.max_choices:
+            return VoteOutcome(FULL, current, "full", meta.max_choices)
+        new, action = frozenset(req.choices), ("same" if frozenset(req.choices) == current else "set")
+    if action == "full":
+        return VoteOutcome(FULL, current, action, meta.max_choices)
+    if action == "same":
+        return VoteOutcome(SAME, current, action, meta.max_choices)
+    removed = current - new
+    added = new - current
+    if removed:
+        await tx.execute(
+            f"DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position IN ({','.join('?' * len(removed))})",
+            (req.poll_id, req.voter_id, *removed),
+        )
+    if added:
+        await tx.executemany(
+            "INSERT OR IGNORE INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?)",
+            [(req.poll_id, req.voter_id, p, stamp) for p in sorted(added)],
+        )
+    return VoteOutcome(OK, new, action, meta.max_choices)
+
+
+def _poll(row: sqlite3.Row, options: Sequence[sqlite3.Row]) -> CollabPoll:
+    return CollabPoll(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        question=row["question"],
+        created_by=row["created_by"],
+        created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+        closes_at=from_db(row["closes_at"]),  # type: ignore[arg-type]
+        closed_at=from_db(row["closed_at"]),
+        max_choices=row["max_choices"],
+        anonymous=bool(row["anonymous"]),
+        hide_results=bool(row["hide_results"]),
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        options=tuple(PollOption(o["position"], o["label"], Pairing(o["star_low"], o["star_high"])) for o in options),
+    )
