@@ -77,8 +77,8 @@ class StarsGroup(app_commands.Group, name="stars", description="Stars"):
 
 
 class TinyBot(commands.Bot):
-    def __init__(self, guild_id: int) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+    def __init__(self, guild_id: int, intents: discord.Intents | None = None) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents or discord.Intents.default(),
                          guild_ready_timeout=0.05)
         self.guild_id = guild_id
         self.errors: list[BaseException] = []
@@ -130,6 +130,7 @@ async def test_login_identifies_and_caches_the_guild(double: DiscordDouble, worl
     assert guild.me is not None and guild.me.guild_permissions.manage_roles
     assert [c.name for c in guild.text_channels] == ["news"]
     assert double.identifies[0]["intents"] == discord.Intents.default().value
+    await double.wait_ready()
     paths = [(r.method, r.path) for r in double.requests]
     assert paths[:2] == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]
     assert all(r.headers["Authorization"] == "Bot double-token" for r in double.requests)
@@ -242,6 +243,9 @@ async def test_dm_interaction(double: DiscordDouble, world, bot: TinyBot) -> Non
     assert ix.payload["channel"]["type"] == 1 and ix.payload["context"] == 1
     with pytest.raises(DoubleUsageError):  # guild commands do not exist in DMs
         await double.invoke(None, world["fan"], None, "stars info", star="x")
+    user = await bot.fetch_user(int(world["fan"].id))
+    await user.send("your submission was approved")
+    assert double.channel_messages(double.dm_channel(world["fan"]))[-1]["content"] == "your submission was approved"
 
 
 def text_channel(bot: commands.Bot, channel) -> discord.TextChannel:
@@ -445,3 +449,18 @@ async def test_run_bot_leaves_no_tasks_behind(double: DiscordDouble, world) -> N
     await double.wait_for(lambda: not double.gateway.connections, 2, "the socket closed")
     await asyncio.sleep(0)
     assert {t for t in asyncio.all_tasks() if not t.done()} - before == set()
+
+
+async def test_members_intent_gets_members_and_chunks(double: DiscordDouble, world) -> None:
+    intents = discord.Intents.default()
+    intents.members = True
+    client = TinyBot(int(world["guild"].id), intents)
+    async with run_bot(client, double):
+        await asyncio.wait_for(client.wait_until_ready(), 2)
+        guild = client.get_guild(int(world["guild"].id))
+        assert {m.name for m in guild.members} == {"owner", "tinybot", "fan"}
+        member = guild.get_member(int(world["fan"].id))
+        role = world["guild"].add_role("fans")
+        await member.add_roles(discord.Object(int(role.id)))
+        await double.wait_for(lambda: [r.name for r in guild.get_member(member.id).roles] == ["@everyone", "fans"],
+                              2, "GUILD_MEMBER_UPDATE in the cache")

@@ -27,7 +27,7 @@ def missing_permissions() -> ApiError:
 UNKNOWN = {
     "channel": (10003, "Unknown Channel"), "guild": (10004, "Unknown Guild"), "member": (10007, "Unknown Member"),
     "message": (10008, "Unknown Message"), "role": (10011, "Unknown Role"), "webhook": (10015, "Unknown Webhook"),
-    "interaction": (10062, "Unknown interaction"), "command": (10063, "Unknown application command"),
+    "interaction": (10062, "Unknown interaction"), "user": (10013, "Unknown User"), "command": (10063, "Unknown application command"),
 }
 
 
@@ -154,7 +154,7 @@ async def interaction_callback(d: DiscordDouble, req: RecordedRequest, ix_id: st
         content = data if kind == 4 else {"flags": data.get("flags")}
         message, _ = d.messages.create(
             handle.channel.id, handle.guild.id if handle.guild else None, content, req.files,
-            message_type=20 if handle.type == APPLICATION_COMMAND else 19, ephemeral=ephemeral,
+            message_type=20 if handle.type == APPLICATION_COMMAND else 0, ephemeral=ephemeral,
             extra={"webhook_id": d.application_id, "application_id": d.application_id,
                    "interaction_metadata": {"id": handle.id, "type": handle.type, "user": handle.user.payload(),
                                             "authorizing_integration_owners": {}}})

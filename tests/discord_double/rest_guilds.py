@@ -41,6 +41,14 @@ async def get_channel(d: DiscordDouble, req: RecordedRequest, channel_id: str) -
     return _channel(d, channel_id)[1].payload()
 
 
+@route("GET", "/users/{user_id}")
+async def get_user(d: DiscordDouble, req: RecordedRequest, user_id: str) -> Any:
+    user = next((u for u in d.known_users() if u.id == user_id), None)
+    if user is None:
+        raise unknown("user")
+    return user.payload()
+
+
 @route("POST", "/users/@me/channels")
 async def open_dm(d: DiscordDouble, req: RecordedRequest) -> Any:
     user = next((u for u in d.known_users() if u.id == str((req.json or {}).get("recipient_id"))), None)
