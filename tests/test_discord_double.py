@@ -464,3 +464,22 @@ async def test_members_intent_gets_members_and_chunks(double: DiscordDouble, wor
         await member.add_roles(discord.Object(int(role.id)))
         await double.wait_for(lambda: [r.name for r in guild.get_member(member.id).roles] == ["@everyone", "fans"],
                               2, "GUILD_MEMBER_UPDATE in the cache")
+
+
+async def test_files_in_responses_and_edits_of_original(double: DiscordDouble, world, bot: TinyBot) -> None:
+    gid = discord.Object(int(world["guild"].id))
+
+    @bot.tree.command(name="card", description="answers with files", guild=gid)
+    async def card(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content="card", attachments=[
+            discord.File(io.BytesIO(b"front"), filename="front.png")])
+
+    await bot.tree.sync(guild=gid)
+    ix = await double.invoke(world["guild"], world["fan"], world["news"], "card")
+    await ix.wait_done()
+    assert ix.deferred and ix.content == "card" and not ix.original["flags"] & 128
+    assert [a["filename"] for a in ix.original["attachments"]] == ["front.png"]
+    assert double.attachment_data(ix.original["attachments"][0]) == b"front"
+    edit = double.find_requests("PATCH", r"/webhooks/\d+/[^/]+/messages/@original")[0]
+    assert edit.files[0].filename == "front.png" and edit.json["content"] == "card"

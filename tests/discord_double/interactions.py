@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .messages import EPHEMERAL, LOADING
-from .models import DM, Channel, Guild, Member, Perm, Role, User, snowflake
+from .models import Channel, Guild, Member, Perm, Role, User, snowflake
 
 if TYPE_CHECKING:
     from .server import DiscordDouble
@@ -300,7 +300,3 @@ def all_custom_ids(components: list[dict[str, Any]]) -> list[str]:
             found.append(component["custom_id"])
         found += all_custom_ids(component.get("components") or [])
     return found
-
-
-def is_dm(channel: Channel) -> bool:
-    return channel.type == DM
