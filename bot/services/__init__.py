@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
 from ..settings import Settings
+from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
 from ..storage.guilds import GuildRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
+from .announcer import Announcer
 from .guilds import GuildConfigService
 from .stars import StarService
 
@@ -31,6 +33,7 @@ class Services:
     news: Any = None
     polls: Any = None
     media: Any = None
+    announcer: Any = None
 
 
 def build_services(
@@ -50,4 +53,5 @@ def build_services(
         stars=StarService(StarRepository(db), catalogue, clock),
         guilds=GuildConfigService(GuildRepository(db)),
     )
+    services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
     return services

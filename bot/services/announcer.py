@@ -1,0 +1,232 @@
+"""Delivering news announcements: journal first, send with the row's nonce, keep to the per-minute budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from ..clock import Clock
+from ..domain.announcements import (
+    WINDOW,
+    Digest,
+    Post,
+    digest_capacity,
+    plan_delivery,
+    render_digest,
+    render_post,
+    retry_delay,
+)
+from ..storage.announcements import Announcement, AnnouncementRepository, DigestJob
+from .guilds import GuildConfigService
+
+if TYPE_CHECKING:
+    from ..client import FanBot
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "news-deliver"
+JOB_EVERY = 5.0
+GIVE_UP_AFTER = 8  # attempts refused with a 4xx other than 403/404: the post itself is bad, stop retrying
+NEWS_COLOUR = discord.Colour(0xE88AA6)
+NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class _Stop(Exception):
+    """Sending to this channel must stop for this run (paused, or Discord is failing)."""
+
+
+def pings(role_ids: tuple[int, ...]) -> discord.AllowedMentions:
+    """Exactly these roles may be pinged; never @everyone, users or any other role."""
+    roles: Any = [discord.Object(r) for r in role_ids] if role_ids else False
+    return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
+
+
+def post_embed(post: Post) -> discord.Embed:
+    embed = discord.Embed(title=post.title, url=post.url, description=post.description, timestamp=post.timestamp,
+                          colour=NEWS_COLOUR)
+    if post.stars:
+        embed.add_field(name="Stars", value=post.stars)
+    if post.source:
+        embed.add_field(name="Source", value=post.source)
+    if post.image_url:
+        embed.set_image(url=post.image_url)
+    return embed
+
+
+def digest_embed(digest: Digest) -> discord.Embed:
+    return discord.Embed(title=digest.title, description=digest.description, colour=NEWS_COLOUR)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"{exc.status} {exc.text or type(exc).__name__}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+class Announcer:
+    """Turns pending announcements into posts in each server's news channel.
+
+    Never lost: the journal row exists before anything is sent and stays waiting until Discord's
+    message id is recorded. Never doubled: every resend of a row (after a crash or a server error)
+    carries the same nonce with enforce_nonce, so Discord returns the message it already created."""
+
+    def __init__(self, repo: AnnouncementRepository, guilds: GuildConfigService, clock: Clock) -> None:
+        self.repo = repo
+        self._guilds = guilds
+        self._clock = clock
+        self._bot: FanBot | None = None
+        self._lock = asyncio.Lock()
+        self._not_before: dict[int, datetime] = {}  # channel id -> no sends until (after a server error)
+
+    def bind(self, bot: "FanBot") -> None:
+        self._bot = bot
+
+    def unbind(self) -> None:
+        self._bot = None
+
+    async def deliver_pending(self, now: datetime | None = None) -> int:
+        """Send what is due in every server; returns how many stories went out (alone or in a digest)."""
+        if self._bot is None:
+            return 0
+        now = now or self._clock.now()
+        delivered = 0
+        async with self._lock:
+            for guild_id in await self.repo.guilds_with_work(now):
+                try:
+                    delivered += await self._deliver_guild(guild_id, now)
+                except _Stop:
+                    continue
+        return delivered
+
+    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
+        waiting, last_sent = await self.repo.stats(guild_id)
+        last = discord.utils.format_dt(last_sent, "R") if last_sent else "never"
+        return [("News announcements", f"{waiting} waiting · last sent {last}")]
+
+    # -- one server ------------------------------------------------------------------------------
+    async def _deliver_guild(self, guild_id: int, now: datetime) -> int:
+        assert self._bot is not None
+        target = (await self._guilds.get(guild_id)).channel("news")
+        if target is None or target.blocked_reason:
+            return 0  # kept pending until a moderator sets (or fixes) the news channel
+        if self._not_before.get(target.channel_id, now) > now:
+            return 0
+        channel = await self._bot.poster.channel_for(guild_id, "news")
+        if channel is None:
+            return 0
+        roles = self._existing_roles(guild_id)
+        since = now - WINDOW
+        delivered = 0
+        for job in await self.repo.open_digests(guild_id, now):
+            if await self.repo.digests_since(target.channel_id, since):
+                break
+            await self.repo.begin_digest_retry(job.id, target.channel_id)
+            delivered += await self._send_digest(job, channel, guild_id, now, roles)
+        due = await self.repo.due(guild_id, now)
+        if not due:
+            return delivered
+        plan = plan_delivery(
+            len(due),
+            await self.repo.sent_since(target.channel_id, since),
+            await self.repo.digests_since(target.channel_id, since),
+        )
+        for announcement in due[: plan.send]:
+            delivered += await self._send_one(announcement, channel, guild_id, now, roles)
+        if plan.digest:
+            batch = due[plan.send : plan.send + plan.digest]
+            batch = batch[: digest_capacity([a.story for a in batch])]
+            job = await self.repo.begin_digest(guild_id, target.channel_id, [a.id for a in batch], now)
+            if job is not None:
+                delivered += await self._send_digest(job, channel, guild_id, now, roles)
+        return delivered
+
+    def _existing_roles(self, guild_id: int) -> set[int] | None:
+        """Roles the server still has (a deleted notify role would render as '@deleted-role')."""
+        assert self._bot is not None
+        guild = self._bot.get_guild(guild_id)
+        return {r.id for r in guild.roles} if guild is not None else None
+
+    # -- sending ---------------------------------------------------------------------------------
+    async def _send_one(self, announcement: Announcement, channel: Any, guild_id: int, now: datetime,
+                        roles: set[int] | None) -> int:
+        if not await self.repo.begin_send(announcement.id, channel.id, now):
+            return 0  # no longer waiting
+        post = render_post(announcement.story, allowed_roles=roles)
+        try:
+            message = await channel.send(content=post.content or None, embed=post_embed(post),
+                                         nonce=announcement.nonce, allowed_mentions=pings(post.role_ids))
+        except Exception as exc:
+            stop = await self._failed(
+                exc, channel, guild_id, now, announcement.attempts + 1,
+                postpone=lambda error, at: self.repo.postpone(announcement.id, error, at),
+                give_up=lambda error: self.repo.give_up(announcement.id, error),
+            )
+            if stop is exc:
+                raise
+            raise stop from exc
+        await self.repo.record_sent(announcement.id, channel.id, message.id, now)
+        await self._publish(channel, message)
+        return 1
+
+    async def _send_digest(self, job: DigestJob, channel: Any, guild_id: int, now: datetime,
+                           roles: set[int] | None) -> int:
+        digest = render_digest([a.story for a in job.announcements], allowed_roles=roles)
+        try:
+            message = await channel.send(content=digest.content or None, embed=digest_embed(digest),
+                                         nonce=job.nonce, allowed_mentions=pings(digest.role_ids))
+        except Exception as exc:
+            stop = await self._failed(
+                exc, channel, guild_id, now, job.attempts + 1,
+                postpone=lambda error, at: self.repo.postpone_digest(job.id, error, at or now),
+                give_up=lambda error: self.repo.dissolve_digest(job.id, error),
+                refused=lambda error: self.repo.dissolve_digest(job.id, error),
+            )
+            if stop is exc:
+                raise
+            raise stop from exc
+        await self.repo.record_digest_sent(job.id, channel.id, message.id, now)
+        await self._publish(channel, message)
+        return len(job.announcements)
+
+    async def _failed(self, exc: Exception, channel: Any, guild_id: int, now: datetime, attempts: int, *,
+                      postpone: Any, give_up: Any, refused: Any = None) -> BaseException:
+        """Record why a send failed and when to try again; returns what to raise (_Stop: this channel is
+        done for this run; anything else is a bug or shutdown, and the row stays 'sending')."""
+        assert self._bot is not None
+        error = _describe(exc)
+        if isinstance(exc, (discord.Forbidden, discord.NotFound)):
+            # Nothing was posted: the stories wait, unsent, until /config channel news is set again.
+            await (refused(error) if refused else postpone(error, None))
+            await self._bot.poster.pause(guild_id, channel.id, "news", exc)
+            return _Stop()
+        retry_at = now + retry_delay(attempts)
+        if isinstance(exc, discord.DiscordServerError) or isinstance(exc, NETWORK_ERRORS):
+            # The message may or may not exist; the retry carries the same nonce either way.
+            log.warning("news post to channel %s failed (%s); retrying at %s", channel.id, error, retry_at)
+            await postpone(error, retry_at)
+            self._not_before[channel.id] = retry_at
+            return _Stop()
+        if isinstance(exc, discord.HTTPException):
+            if attempts >= GIVE_UP_AFTER:
+                log.error("giving up a news post to channel %s after %d attempts: %s", channel.id, attempts, error)
+                await give_up(error)
+            else:
+                log.warning("Discord refused a news post to channel %s (%s); retrying at %s", channel.id, error,
+                            retry_at)
+                await postpone(error, retry_at)
+            return _Stop()
+        return exc
+
+    async def _publish(self, channel: Any, message: discord.Message) -> None:
+        """In an announcement channel, crosspost to following servers; a failure here is not fatal."""
+        if not isinstance(channel, discord.TextChannel) or not channel.is_news() or message.flags.crossposted:
+            return
+        try:
+            await message.publish()
+        except discord.HTTPException as exc:
+            log.warning("could not publish message %s in channel %s: %s", message.id, channel.id, _describe(exc))
