@@ -15,6 +15,7 @@ from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
 from .guilds import GuildConfigService
+from .news import NewsService
 from .stars import StarService
 
 if TYPE_CHECKING:
@@ -54,4 +55,5 @@ def build_services(
         guilds=GuildConfigService(GuildRepository(db)),
     )
     services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
+    services.news = NewsService(settings, db, clock, services.stars)
     return services

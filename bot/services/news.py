@@ -1,0 +1,248 @@
+"""News: the feeds a server reads, polling them on schedule, star search feeds, and recent stories."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, quote_plus, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from ..clock import Clock
+from ..domain.discord_text import neutralise, truncate
+from ..domain.stars import Star
+from ..domain.urls import check_http_url
+from ..errors import FeedError, FetchError, NotFound, UnsafeURL, UserError
+from ..net.addresses import AddressPolicy, check_url
+from ..net.fetcher import Fetcher, FetchLimits, create_session
+from ..settings import Settings
+from ..storage.database import Database
+from ..storage.feeds import FeedRepository, FeedSource, PollSuccess
+from ..storage.news import NewsRepository, NewsStory
+from .ingest import CONCURRENCY, CycleReport, ModNotice, Poller
+from .matching import NewsMatcher
+from .stars import StarChange, StarService
+
+log = logging.getLogger(__name__)
+
+POLL_JOB = "news-poll"
+POLL_EVERY = 5.0
+MAX_PER_CYCLE = 200  # keeps one scheduler tick short; the rest are still due on the next one
+
+
+@dataclass(frozen=True, slots=True)
+class AddedFeed:
+    feed: FeedSource
+    created: bool
+    items: int
+    new_stories: int
+
+
+def _fraction(text: str) -> float:
+    """A stable number in [0, 1) from text, to spread feeds over the poll interval."""
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:4], "big") / 2**32
+
+
+def _is_korean(template: str) -> bool:
+    values = [v.lower() for _, v in parse_qsl(urlsplit(template).query)]
+    return any(v == "ko" or v.startswith(("ko-", "ko_")) or v.endswith(":ko") for v in values)
+
+
+def search_feed_urls(templates: tuple[str, ...], star: Star) -> list[tuple[str, str]]:
+    """(url, name) per template: the quoted display name, or her Hangul name in a Korean template."""
+    out = []
+    for template in templates:
+        korean = _is_korean(template) and bool(star.hangul)
+        name = star.hangul if korean and star.hangul else star.name
+        url = template.replace("{query}", quote_plus(f'"{name}"'))
+        out.append((url, f"Search: {name} ({'Korean' if _is_korean(template) else 'English'})"))
+    return out
+
+
+class NewsService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        stars: StarService,
+        *,
+        policy: AddressPolicy | None = None,
+        resolver: AbstractResolver | None = None,
+        limits: FetchLimits | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.stars = stars
+        self.feeds = FeedRepository(db)
+        self.news = NewsRepository(db)
+        self.policy = policy or AddressPolicy(allow_private=settings.feed_allow_private_networks)
+        self._resolver = resolver
+        self._limits = limits or FetchLimits(max_bytes=settings.feed_max_bytes)
+        self.matcher = NewsMatcher(stars.all_followed, stars.catalogue)
+        self.poller = Poller(
+            db, self.feeds, self.news, self.matcher,
+            interval=settings.feed_poll_interval, max_bytes=settings.feed_max_bytes, concurrency=concurrency,
+        )
+        self._session: aiohttp.ClientSession | None = None
+        # Set by the cog: a mod-log notice, and "stories are waiting" for the delivery side.
+        self.notify_mods: ModNotice | None = None
+        self.after_new_stories: Callable[[datetime], Awaitable[object]] | None = None
+        stars.subscribe(self._on_star_change)
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = create_session(self.policy, resolver=self._resolver)
+            self.poller.fetcher = Fetcher(self._session, self._limits)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self.poller.fetcher = None
+
+    # -- polling ----------------------------------------------------------------------------
+    async def poll_due(self, now: datetime | None = None, *, limit: int | None = MAX_PER_CYCLE) -> CycleReport:
+        now = now or self.clock.now()
+        return await self._run(await self.feeds.due(now, limit), now)
+
+    async def refresh(self, guild_id: int) -> CycleReport:
+        """Poll every enabled feed of this server now, whatever their schedule."""
+        feeds = await self.feeds.enabled_in(guild_id)
+        if not feeds:
+            raise NotFound("This server has no feeds to refresh. Add one with /feeds add.")
+        return await self._run(feeds, self.clock.now())
+
+    async def _run(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
+        await self.start()
+        report = await self.poller.poll(feeds, now)
+        await self.poller.notify_disabled(report, self.notify_mods)
+        if report.story_ids and self.after_new_stories is not None:
+            try:
+                await self.after_new_stories(now)
+            except Exception:  # stories stay queued; the delivery job picks them up next tick
+                log.exception("delivering new stories right after the poll failed")
+        return report
+
+    # -- feeds ------------------------------------------------------------------------------
+    def check_url(self, url: str) -> str:
+        """The URL if fanbot may fetch it (scheme, host, address policy); UserError saying why not."""
+        url = check_http_url(url)
+        try:
+            check_url(url, self.policy)
+        except UnsafeURL as exc:
+            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+        return url
+
+    async def add_feed(self, guild_id: int, url: str, *, name: str | None = None, actor_id: int | None = None) -> AddedFeed:
+        """Fetch the feed once and refuse it unless it is a working RSS/Atom feed; its current items
+        are recorded as seen, not announced. Adding a URL again re-enables it."""
+        url = self.check_url(url)
+        await self.start()
+        now = self.clock.now()
+        probe = FeedSource(0, guild_id, url, name, "manual", None, None, None, now, None, None, None, None, 0, None, None, False, now)
+        try:
+            result = await self.poller.fetch(probe)
+            parsed = await self.poller.parse(result)
+        except UnsafeURL as exc:
+            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+        except (FetchError, FeedError) as exc:
+            raise UserError(f"Could not add that feed: {exc}.") from None
+        title = truncate(name.strip(), 100) if name and name.strip() else None
+        first_poll = now + timedelta(seconds=self.settings.feed_poll_interval * (0.5 + 0.5 * _fraction(f"{guild_id}:{url}")))
+        async with self.db.transaction() as tx:
+            feed_id, created = await self.feeds.upsert(
+                tx, guild_id, url, name=title, default_name=truncate(parsed.title, 100) if parsed.title else None,
+                kind="manual", star_id=None, added_by=actor_id, now=now, next_poll_at=first_poll,
+            )
+            feed = await self.feeds.get_tx(tx, feed_id)
+        assert feed is not None
+        report = CycleReport()
+        success = PollSuccess(feed.id, now, first_poll, result.etag, result.last_modified)
+        await self.matcher.ready()
+        if not await self.poller.ingest(feed, parsed, success, now, report):
+            await self.feeds.save_outcomes([success], [])
+        if report.story_ids and self.after_new_stories is not None:
+            await self.after_new_stories(now)
+        fresh = await self.feeds.get(guild_id, feed.id)
+        assert fresh is not None
+        return AddedFeed(fresh, created, len(parsed.items), report.new_stories)
+
+    async def resolve_feed(self, guild_id: int, ref: str) -> FeedSource:
+        ref = (ref or "").strip()
+        feeds = await self.feeds.list(guild_id)
+        for feed in feeds:
+            if ref == f"id:{feed.id}" or ref == feed.url or (feed.name and ref.casefold() == feed.name.casefold()):
+                return feed
+        raise NotFound("This server has no such feed. Pick one from the list, or see /feeds list.")
+
+    async def remove_feed(self, guild_id: int, ref: str) -> FeedSource:
+        feed = await self.resolve_feed(guild_id, ref)
+        await self.feeds.delete(guild_id, feed.id)
+        return feed
+
+    async def list_feeds(self, guild_id: int) -> list[FeedSource]:
+        return await self.feeds.list(guild_id)
+
+    async def autocomplete(self, guild_id: int, current: str, limit: int = 25) -> list[FeedSource]:
+        needle = (current or "").casefold().strip()
+        feeds = await self.feeds.list(guild_id)
+        return [f for f in feeds if needle in f.label.casefold() or needle in f.url.casefold()][:limit]
+
+    async def add_star_search(self, guild_id: int, star: Star) -> list[str]:
+        """Add the search feeds for a star (STAR_SEARCH_FEEDS); the URLs that were new."""
+        if not self.settings.star_search_feeds:
+            raise UserError("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). Add feeds with /feeds add.")
+        now = self.clock.now()
+        added = []
+        for url, name in search_feed_urls(self.settings.star_search_feeds, star):
+            # Due at once: the first poll only records what is there (no flood), later ones announce.
+            if await self.feeds.insert_if_absent(
+                guild_id, url, name=name, kind="star_search", star_id=star.id, now=now, next_poll_at=now
+            ):
+                added.append(url)
+        return added
+
+    async def _on_star_change(self, change: StarChange) -> None:
+        self.matcher.invalidate()
+        star = change.star
+        if change.kind == "followed" and self.settings.star_search_feeds:
+            await self.add_star_search(star.guild_id, star)
+        elif change.kind == "unfollowed":
+            await self.feeds.delete_star_search(star.guild_id, star.id)
+
+    # -- stories ----------------------------------------------------------------------------
+    async def latest(self, guild_id: int, *, star: Star | None = None, count: int = 5) -> list[NewsStory]:
+        return await self.news.latest(guild_id, star_id=star.id if star else None, limit=max(1, min(count, 10)))
+
+    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
+        total, failing, disabled, last_poll = await self.feeds.health(guild_id)
+        feeds = f"{total} ({failing} failing, {disabled} disabled)" if total else "none (add one with /feeds add)"
+        polled = f"<t:{int(last_poll.timestamp())}:R>" if last_poll else "never"
+        return [("Feeds", feeds), ("Last feed poll", polled)]
+
+    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
+        stories = await self.news.latest(star.guild_id, star_id=star.id, limit=3)
+        if not stories:
+            return [("Latest news", "No stories yet.")]
+        return [("Latest news", "\n".join(story_line(s) for s in stories))]
+
+
+def story_line(story: NewsStory) -> str:
+    """One story as a line of Discord text: the headline (linked, made inert), source and time."""
+    title = neutralise(truncate(story.title, 200))
+    if story.link:
+        # A masked link's target ends at ")"; percent-encode it so a hostile link cannot break out.
+        target = story.link.replace(")", "%29").replace("(", "%28").replace(" ", "%20")
+        if len(target) <= 500:
+            title = f"[{title}]({target})"
+    when = story.published_at or story.discovered_at
+    source = f" — {neutralise(story.source_name[:80])}" if story.source_name else ""
+    return f"• {title}{source} <t:{int(when.timestamp())}:R>"
