@@ -1,0 +1,279 @@
+"""The media library: adding, finding and removing items, fans' submissions and their moderation, stored files."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..clock import Clock
+from ..domain.media import (MAX_CREDIT, FileType, MediaItem, Submission, check_media_url, clean_title, fold,
+                            item_matches, link_kind, looks_like_media_type, parse_tags, sniff_file_type, tag_key)
+from ..domain.stars import Star
+from ..errors import FetchError, NotFound, UserError
+from ..net.addresses import AddressPolicy
+from ..net.fetcher import Fetcher, FetchLimits, create_session
+from ..settings import Settings
+from ..storage.media import MediaRepository, NewMedia
+from .stars import StarService
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from . import Services
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a user attached to a command, as Discord described it (nothing downloaded yet)."""
+
+    url: str
+    filename: str
+    size: int
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    name: str  # relative to settings.media_path
+    sha256: str
+    type: FileType
+
+
+class MediaService:
+    def __init__(self, repo: MediaRepository, stars: StarService, settings: Settings, clock: Clock, *,
+                 http: "aiohttp.ClientSession | None" = None) -> None:
+        self.repo = repo
+        self._stars = stars
+        self._settings = settings
+        self._clock = clock
+        self._given_http = http
+        self._own_http: aiohttp.ClientSession | None = None
+
+    @property
+    def root(self) -> Path:
+        return Path(self._settings.media_path)
+
+    def path_of(self, file_name: str) -> Path:
+        return self.root / file_name
+
+    # -- the library ------------------------------------------------------------------------------
+    async def add(self, guild_id: int, actor_id: int, *, title: str, url: str | None = None,
+                  upload: Upload | None = None, star: str | None = None, tags: str | None = None,
+                  spoiler: bool = False, credit: str | None = None) -> MediaItem:
+        new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags,
+                                          spoiler=spoiler, credit=credit)
+        try:
+            item_id = await self.repo.add_item(new, added_by=actor_id, now=self._clock.now())
+        except BaseException:
+            await self._discard(stored)
+            raise
+        item = await self.repo.get(guild_id, item_id)
+        assert item is not None
+        return item
+
+    async def remove(self, guild_id: int, ref: str) -> MediaItem:
+        item = await self.resolve(guild_id, ref)
+        gone = await self.repo.remove(guild_id, item.id)
+        if gone is None:
+            raise NotFound("That item was already removed.")
+        if gone.file_name:
+            await self._discard_name(gone.file_name)
+        return gone
+
+    async def resolve(self, guild_id: int, ref: str) -> MediaItem:
+        """An item from what a user typed: an autocomplete value (id:12), #12, 12, or its exact title."""
+        text = (ref or "").strip()
+        digits = text[3:] if text.startswith("id:") else text.lstrip("#")
+        if digits.isdigit() and len(digits) < 19:
+            item = await self.repo.get(guild_id, int(digits))
+            if item is not None:
+                return item
+        if text:
+            item = await self.repo.by_title(guild_id, text)
+            if item is not None:
+                return item
+        raise NotFound("There is no such item in this server's library (it may have been removed). "
+                       "Use /media search to find one.")
+
+    async def autocomplete(self, guild_id: int, current: str, limit: int = 25) -> list[MediaItem]:
+        items = await self.repo.list_items(guild_id)
+        needle = fold(current)
+        if not needle:
+            return items[:limit]
+        return [i for i in items if needle in fold(i.title) or needle == f"#{i.id}" or needle == str(i.id)][:limit]
+
+    async def random(self, guild_id: int, *, star: str | None = None, tag: str | None = None) -> MediaItem:
+        star_id = (await self._stars.resolve(guild_id, star)).id if star else None
+        key = tag_key(tag) if tag and tag.strip() else None
+        item = await self.repo.random_item(guild_id, star_id=star_id, tag=key)
+        if item is None:
+            if star_id is None and key is None:
+                raise NotFound("The library is empty. Moderators add items with /media add; fans use /media submit.")
+            raise NotFound("Nothing in the library matches that; try another star or tag, or none.")
+        return item
+
+    async def search(self, guild_id: int, query: str, limit: int = SEARCH_LIMIT) -> list[MediaItem]:
+        if not fold(query or ""):
+            raise UserError("Type something to search for: a title, a tag or a star's name.")
+        names = {s.id: s.all_names for s in await self._stars.list(guild_id)}
+        found = []
+        for item in await self.repo.list_items(guild_id):
+            star_names = names.get(item.star_id or 0, (item.star_name,) if item.star_name else ())
+            if item_matches(item, query, star_names):
+                found.append(item)
+                if len(found) >= limit:
+                    break
+        return found
+
+    # -- submissions ------------------------------------------------------------------------------
+    async def submit(self, guild_id: int, submitter_id: int, *, title: str, url: str | None = None,
+                     upload: Upload | None = None, star: str | None = None, tags: str | None = None) -> Submission:
+        new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags)
+        try:
+            sub_id = await self.repo.add_submission(new, submitter_id=submitter_id, now=self._clock.now())
+        except BaseException:
+            await self._discard(stored)
+            raise
+        sub = await self.repo.get_submission(guild_id, sub_id)
+        assert sub is not None
+        return sub
+
+    async def withdraw(self, sub: Submission) -> None:
+        await self.repo.withdraw(sub.guild_id, sub.id)
+        if sub.file_name:
+            await self._discard_name(sub.file_name)
+
+    async def set_card(self, sub: Submission, channel_id: int, message_id: int) -> None:
+        await self.repo.set_card(sub.id, channel_id, message_id)
+
+    async def get_submission(self, guild_id: int, submission_id: int) -> Submission:
+        sub = await self.repo.get_submission(guild_id, submission_id)
+        if sub is None:
+            raise NotFound("That submission no longer exists; nothing to do.")
+        return sub
+
+    async def approve(self, guild_id: int, submission_id: int, moderator_id: int) -> tuple[Submission, MediaItem]:
+        sub, item_id = await self.repo.approve(guild_id, submission_id, moderator_id, self._clock.now())
+        item = await self.repo.get(guild_id, item_id)
+        assert item is not None
+        return sub, item
+
+    async def reject(self, guild_id: int, submission_id: int, moderator_id: int) -> Submission:
+        sub = await self.repo.reject(guild_id, submission_id, moderator_id, self._clock.now())
+        if sub.file_name:
+            await self._discard_name(sub.file_name)
+        return sub
+
+    # -- what /fanbot status and /stars info show -----------------------------------------------
+    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
+        return [("Media library", f"{await self.repo.count(guild_id)} items"),
+                ("Pending submissions", str(await self.repo.pending_count(guild_id)))]
+
+    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
+        return [("Media", f"{await self.repo.count(star.guild_id, star_id=star.id)} items (try /media random)")]
+
+    # -- input and files --------------------------------------------------------------------------
+    async def _prepare(self, guild_id: int, *, title: str, url: str | None, upload: Upload | None,
+                       star: str | None, tags: str | None, spoiler: bool = False,
+                       credit: str | None = None) -> tuple[NewMedia, StoredFile | None]:
+        """Validate everything cheap first, then download; nothing is stored until all checks pass."""
+        clean = clean_title(title)
+        tag_list = parse_tags(tags)
+        credit_text = clean_title(credit, what="credit", limit=MAX_CREDIT) if credit and credit.strip() else None
+        star_id = (await self._stars.resolve(guild_id, star)).id if star and star.strip() else None
+        if bool(url and url.strip()) == (upload is not None):
+            raise UserError("Give either a link (url) or a file (file), not both and not neither.")
+        if upload is None:
+            link, key = check_media_url(url or "")
+            if await self.repo.has_url(guild_id, key):
+                raise UserError("That link is already in the library. Use /media search to find it.")
+            return NewMedia(guild_id, clean, link_kind(link), url=link, url_key=key, star_id=star_id, tags=tag_list,
+                            credit=credit_text, spoiler=spoiler), None
+        stored = await self._download(guild_id, upload)
+        new = NewMedia(guild_id, clean, stored.type.kind, file_name=stored.name, file_type=stored.type.mime,
+                       file_sha256=stored.sha256, star_id=star_id, tags=tag_list, credit=credit_text, spoiler=spoiler)
+        return new, stored
+
+    async def _download(self, guild_id: int, upload: Upload) -> StoredFile:
+        cap = self._settings.media_max_bytes
+        if upload.size > cap:
+            raise UserError(f"That file is {upload.size / 1048576:.0f} MB; the limit is {cap / 1048576:.0f} MB. "
+                            "Share a link to it instead.")
+        if not looks_like_media_type(upload.content_type):
+            raise UserError("Only pictures (JPEG, PNG, GIF, WebP) and videos (MP4, MOV, WebM) can be kept.")
+        try:
+            result = await self._fetcher().fetch(upload.url, max_bytes=cap)
+        except FetchError as error:
+            log.warning("could not download attachment %s: %s", upload.filename, error)
+            raise UserError(f"fanbot could not download that file ({error}); try again or share a link.") from None
+        kind = sniff_file_type(result.body[:64])
+        if kind is None:
+            raise UserError("That file is not a picture (JPEG, PNG, GIF, WebP) or video (MP4, MOV, WebM) "
+                            "whatever its name says; attach a real one or share a link.")
+        digest = hashlib.sha256(result.body).hexdigest()
+        if await self.repo.has_file(guild_id, digest):
+            raise UserError("That file is already in the library. Use /media search to find it.")
+        name = f"{guild_id}/{digest}.{kind.ext}"
+        await asyncio.to_thread(_write_atomically, self.path_of(name), result.body)
+        return StoredFile(name, digest, kind)
+
+    def _fetcher(self) -> Fetcher:
+        # Attachment downloads go through the SSRF-safe fetcher, with the same address policy as feeds.
+        limits = FetchLimits(total_timeout=120.0, read_timeout=30.0, max_bytes=self._settings.media_max_bytes)
+        if self._given_http is not None:
+            try:
+                return Fetcher(self._given_http, limits)
+            except ValueError:
+                pass  # a plain session: make our own guarded one below
+        if self._own_http is None or self._own_http.closed:
+            self._own_http = create_session(AddressPolicy(allow_private=self._settings.feed_allow_private_networks))
+        return Fetcher(self._own_http, limits)
+
+    async def _discard(self, stored: StoredFile | None) -> None:
+        if stored is not None:
+            await self._discard_name(stored.name)
+
+    async def _discard_name(self, file_name: str) -> None:
+        """Delete a stored file once no item and no pending submission uses it."""
+        if await self.repo.file_in_use(file_name):
+            return
+        try:
+            await asyncio.to_thread(self.path_of(file_name).unlink, True)
+        except OSError:
+            log.warning("could not delete stored media file %s", file_name, exc_info=True)
+
+    async def aclose(self) -> None:
+        if self._own_http is not None:
+            await self._own_http.close()
+            self._own_http = None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+
+def build_media_services(services: "Services", http: "aiohttp.ClientSession | None") -> None:
+    """Attach the media library (services.media) and the daily posts (services.daily)."""
+    from ..storage.media import DailyRepository
+    from .daily import DailyService
+
+    repo = MediaRepository(services.db)
+    services.media = MediaService(repo, services.stars, services.settings, services.clock, http=http)
+    services.daily = DailyService(DailyRepository(services.db), repo, services.guilds, services.stars,  # type: ignore[attr-defined]
+                                  services.clock)

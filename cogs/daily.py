@@ -1,0 +1,62 @@
+"""The daily posts job: media of the day and birthday greetings, run by the bot's scheduler."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from ._media_views import birthday_message, item_message
+
+if TYPE_CHECKING:
+    from bot.client import FanBot
+    from bot.services.daily import DailyPost
+
+log = logging.getLogger(__name__)
+
+JOB = "daily-posts"
+EVERY_SECONDS = 60
+
+
+class DailyCog(commands.Cog):
+    def __init__(self, bot: "FanBot") -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.add(JOB, self.run, every=EVERY_SECONDS)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.remove(JOB)
+
+    async def _has_channel(self, guild_id: int, kind: str) -> bool:
+        return await self.bot.poster.channel_for(guild_id, kind) is not None
+
+    async def run(self, now: datetime) -> None:
+        """For each server: is it past the hour locally and not yet posted today? Claim, send, record."""
+        daily = self.bot.services.daily
+        for post in await daily.due(now, self._has_channel):
+            try:
+                await self._send(post)
+            except discord.HTTPException:
+                # 5xx or network: the claim stays and is resent (same nonce) on a later tick, briefly.
+                log.warning("daily %s post for guild %s failed; will retry", post.kind, post.guild_id, exc_info=True)
+
+    async def _send(self, post: "DailyPost") -> None:
+        if post.kind == "media":
+            assert post.item is not None
+            kwargs = item_message(post.item, self.bot.services.media.root, heading="🌸 **Media of the day**")
+        else:
+            kwargs = birthday_message(post)
+        message = await self.bot.poster.send(post.guild_id, "media" if post.kind == "media" else "birthdays",
+                                             nonce=post.nonce, **kwargs)
+        if message is None:
+            await self.bot.services.daily.not_sent(post, "the channel refused the post or is not set")
+        else:
+            await self.bot.services.daily.sent(post, message.id)
+
+
+async def setup(bot: "FanBot") -> None:
+    await bot.add_cog(DailyCog(bot))

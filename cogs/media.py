@@ -1,0 +1,138 @@
+"""/media: the server's curated library, fans' submissions, and the moderators' queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.errors import UserError
+from bot.services.media import Upload
+
+from ._common import followed_star_autocomplete, guild_id
+from ._media_views import (NO_PINGS, SubmissionButton, card_embed, card_view, item_message, results_embed,
+                           title_text)
+
+if TYPE_CHECKING:
+    from bot.client import FanBot
+
+log = logging.getLogger(__name__)
+
+
+def upload_of(file: discord.Attachment | None) -> Upload | None:
+    if file is None:
+        return None
+    return Upload(url=file.url, filename=file.filename, size=file.size, content_type=file.content_type)
+
+
+class MediaCog(commands.GroupCog, group_name="media", group_description="The server's curated media library"):
+    def __init__(self, bot: "FanBot") -> None:
+        self.bot = bot
+
+    async def cog_unload(self) -> None:
+        media = self.bot.services.media if self.bot.services else None
+        if media is not None:
+            await media.aclose()
+
+    async def item_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        items = await self.bot.services.media.autocomplete(guild_id(interaction), current)
+        return [app_commands.Choice(name=f"#{i.id} {i.title}"[:100], value=f"id:{i.id}") for i in items]
+
+    @app_commands.command(name="add", description="Add a link or a file to the library")
+    @app_commands.describe(
+        title="What it shows, e.g. 'Hye-kyo plays with a kitten'", url="An http(s) link (or attach a file instead)",
+        file="A picture or video to keep (instead of a link)", star="Who is in it", tags="Comma-separated tags",
+        spoiler="Hide it as a spoiler", credit="Who made or first shared it",
+    )
+    @app_commands.autocomplete(star=followed_star_autocomplete)
+    @moderator_only()
+    async def add(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
+                  url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
+                  star: str | None = None, tags: str | None = None, spoiler: bool = False,
+                  credit: app_commands.Range[str, 1, 300] | None = None) -> None:
+        if file is not None:  # downloading can take longer than Discord's 3 s
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        item = await self.bot.services.media.add(
+            guild_id(interaction), interaction.user.id, title=title, url=url, upload=upload_of(file), star=star,
+            tags=tags, spoiler=spoiler, credit=credit)
+        text = f"Added #{item.id} “{title_text(item, 100)}” to the library."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="remove", description="Remove an item from the library")
+    @app_commands.autocomplete(item=item_autocomplete)
+    @moderator_only()
+    async def remove(self, interaction: discord.Interaction, item: str) -> None:
+        gone = await self.bot.services.media.remove(guild_id(interaction), item)
+        await interaction.response.send_message(f"Removed #{gone.id} “{title_text(gone, 100)}”.", ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="show", description="Share one item from the library")
+    @app_commands.autocomplete(item=item_autocomplete)
+    async def show(self, interaction: discord.Interaction, item: str) -> None:
+        found = await self.bot.services.media.resolve(guild_id(interaction), item)
+        await self._share(interaction, found)
+
+    @app_commands.command(name="random", description="A random item, optionally of one star or tag")
+    @app_commands.autocomplete(star=followed_star_autocomplete)
+    async def random(self, interaction: discord.Interaction, star: str | None = None, tag: str | None = None) -> None:
+        found = await self.bot.services.media.random(guild_id(interaction), star=star, tag=tag)
+        await self._share(interaction, found)
+
+    @app_commands.command(name="search", description="Find items by title, tag or star (Hangul works too)")
+    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100]) -> None:
+        items = await self.bot.services.media.search(guild_id(interaction), query)
+        if not items:
+            await interaction.response.send_message("Nothing in the library matches that. Try a star's name or a tag.",
+                                                    ephemeral=True)
+            return
+        await interaction.response.send_message(embed=results_embed(items, query), ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
+
+    async def _share(self, interaction: discord.Interaction, item) -> None:
+        kwargs = item_message(item, self.bot.services.media.root)
+        if "file" in kwargs:
+            await interaction.response.defer(thinking=True)  # re-uploading a stored file can be slow
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+
+    @app_commands.command(name="submit", description="Suggest a link or file for the library; moderators review it")
+    @app_commands.describe(title="What it shows", url="An http(s) link (or attach a file instead)",
+                           file="A picture or video", star="Who is in it", tags="Comma-separated tags")
+    @app_commands.autocomplete(star=followed_star_autocomplete)
+    async def submit(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
+                     url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
+                     star: str | None = None, tags: str | None = None) -> None:
+        gid = guild_id(interaction)
+        if await self.bot.poster.channel_for(gid, "modlog") is None:
+            raise UserError("Submissions are closed here until a moderator sets a mod-log channel (/config channel).")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        media = self.bot.services.media
+        sub = await media.submit(gid, interaction.user.id, title=title, url=url, upload=upload_of(file), star=star,
+                                 tags=tags)
+        star_obj = await self.bot.services.stars.get(gid, sub.star_id) if sub.star_id else None
+        card = {"embed": card_embed(sub, star_name=star_obj.name if star_obj else None), "view": card_view(sub)}
+        if sub.file_name:
+            card["file"] = discord.File(media.path_of(sub.file_name), filename=f"submission-{sub.id}"
+                                        f"{media.path_of(sub.file_name).suffix}")
+        message = await self.bot.poster.send(gid, "modlog", **card)
+        if message is None:
+            await media.withdraw(sub)
+            raise UserError("The moderators' channel is not reachable right now, so nothing was submitted; "
+                            "try again later.")
+        await media.set_card(sub, message.channel.id, message.id)
+        await interaction.followup.send(
+            f"Thanks! Submission #{sub.id} “{title_text(sub, 100)}” is waiting for a moderator. You will be "
+            "mentioned in the media channel when it is decided.", ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: "FanBot") -> None:
+    bot.add_dynamic_items(SubmissionButton)
+    await bot.add_cog(MediaCog(bot))
