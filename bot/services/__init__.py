@@ -15,6 +15,7 @@ from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
 from .guilds import GuildConfigService
+from .polls import build_poll_service
 from .media import build_media_services
 from .news import NewsService
 from .stars import StarService
@@ -58,4 +59,5 @@ def build_services(
     services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
     services.news = NewsService(settings, db, clock, services.stars)
     build_media_services(services, http)
+    services.polls = build_poll_service(db, services.stars, clock)
     return services

@@ -1,0 +1,273 @@
+"""Poll messages: rendering, the persistent vote buttons/select (DynamicItem) and coalesced live-count edits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.domain.discord_text import neutralise, truncate
+from bot.domain.polls import MAX_BUTTONS, CollabPoll, Tally, bar, winner_sentence
+from bot.replies import report_error
+from bot.services.polls import Results
+from bot.storage.polls import BAD_OPTION, CLOSED, FULL, OK, SAME, UNKNOWN, VoteOutcome
+
+if TYPE_CHECKING:
+    from bot.client import FanBot
+
+log = logging.getLogger(__name__)
+
+BUTTON_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):(?P<option>\d{1,2})"
+SELECT_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):pick"
+POLL_COLOUR = discord.Colour(0xE8A0BF)
+CLOSED_TEXT = "This poll is closed, so votes are no longer counted. See the outcome with /poll results."
+UNKNOWN_TEXT = "This poll no longer exists (it may have been removed). Vote on a current poll instead."
+
+
+def ts(moment: Any, style: str = "R") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def option_text(label: str, limit: int = 200) -> str:
+    return truncate(neutralise(label), limit)
+
+
+def outcome_text(counts: Tally) -> str:
+    """The winner, or the tie, with option names made inert."""
+    return truncate(winner_sentence(counts, [option_text(w.label, 150) for w in counts.winners]), 1024)
+
+
+# -- rendering -------------------------------------------------------------------------------
+def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) -> discord.Embed:
+    """The poll message: question, options (with bars when counts are given), closing time."""
+    embed = discord.Embed(title=f"Dream collab poll #{poll.id}", colour=POLL_COLOUR,
+                          description=truncate(neutralise(poll.question), 600))
+    lines = []
+    for option in poll.options:
+        line = f"**{option.position + 1}.** {option_text(option.label)}"
+        if counts is not None:
+            result = counts.options[option.position]
+            noun = "vote" if result.votes == 1 else "votes"
+            line += f"\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%"
+        lines.append(line)
+    embed.add_field(name="Options", value=truncate("\n".join(lines), 1024), inline=False)
+    if closed and counts is not None:
+        embed.add_field(name="Result", value=outcome_text(counts), inline=False)
+    when = poll.closed_at if closed and poll.closed_at else poll.closes_at
+    embed.add_field(name="Closed" if closed else "Closes", value=f"{ts(when)} ({ts(when, 'f')})")
+    notes = [f"Pick up to {poll.max_choices}" if poll.max_choices > 1 else "Pick one"]
+    if not closed:
+        notes.append("you can change your vote until it closes")
+    if poll.anonymous:
+        notes.append("anonymous: nobody sees who voted for what")
+    if poll.hide_results and not closed:
+        notes.append("results hidden until it closes")
+    elif counts is not None:
+        notes.append(f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted")
+    embed.set_footer(text=" · ".join(notes))
+    return embed
+
+
+def poll_view(poll: CollabPoll) -> discord.ui.View:
+    """Buttons for up to 5 options, a select menu beyond; custom ids carry the poll id so they survive restarts."""
+    view = discord.ui.View(timeout=None)
+    if len(poll.options) <= MAX_BUTTONS:
+        for option in poll.options:
+            label = truncate(f"{option.position + 1}. {option.label}", 80)
+            view.add_item(discord.ui.Button(label=label, style=discord.ButtonStyle.primary,
+                                            custom_id=f"fanbot:poll:{poll.id}:{option.position}"))
+    else:
+        choices = [discord.SelectOption(label=truncate(f"{o.position + 1}. {o.label}", 100), value=str(o.position))
+                   for o in poll.options]
+        view.add_item(discord.ui.Select(custom_id=f"fanbot:poll:{poll.id}:pick", options=choices, min_values=1,
+                                        max_values=poll.max_choices,
+                                        placeholder="Pick one" if poll.max_choices == 1 else
+                                        f"Pick up to {poll.max_choices}"))
+    return view
+
+
+def results_embed(results: Results, *, title_prefix: str = "Results") -> discord.Embed:
+    poll, counts = results.poll, results.tally
+    embed = discord.Embed(title=truncate(f"{title_prefix}: poll #{poll.id}", 256), colour=POLL_COLOUR,
+                          description=truncate(neutralise(poll.question), 600))
+    lines = []
+    for result in sorted(counts.options, key=lambda r: (-r.votes, r.position)):
+        noun = "vote" if result.votes == 1 else "votes"
+        lines.append(f"**{option_text(result.label)}**\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%")
+    embed.add_field(name="Votes", value=truncate("\n".join(lines), 1024), inline=False)
+    embed.add_field(name="Winner" if not counts.is_tie else "Tie",
+                    value=outcome_text(counts), inline=False)
+    if results.voters is not None and not poll.anonymous:
+        who = []
+        for option in poll.options:
+            ids = results.voters.get(option.position, [])
+            if ids:
+                shown = " ".join(f"<@{i}>" for i in ids[:10]) + (f" +{len(ids) - 10}" if len(ids) > 10 else "")
+                who.append(f"{option.position + 1}. {shown}")
+        if who:
+            embed.add_field(name="Who voted", value=truncate("\n".join(who), 1024), inline=False)
+    state = "open" if poll.closed_at is None else "closed"
+    embed.set_footer(text=f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted · poll {state}")
+    return embed
+
+
+# -- voting ----------------------------------------------------------------------------------
+def _labels_on_message(item: discord.ui.Item[Any]) -> dict[int, str]:
+    """Option labels as shown on the message, so a vote needs no extra database read to confirm."""
+    found: dict[int, str] = {}
+    view = item.view
+    for child in view.children if view is not None else []:
+        if isinstance(child, discord.ui.DynamicItem):
+            child = child.item
+        custom_id = getattr(child, "custom_id", "") or ""
+        if isinstance(child, discord.ui.Button) and (m := re.fullmatch(BUTTON_TEMPLATE, custom_id)):
+            found[int(m.group("option"))] = re.sub(r"^\d+\.\s*", "", child.label or "")
+        elif isinstance(child, discord.ui.Select):
+            for choice in child.options:
+                if choice.value.isdigit():
+                    found[int(choice.value)] = re.sub(r"^\d+\.\s*", "", choice.label)
+    return found
+
+
+def vote_reply(outcome: VoteOutcome, labels: dict[int, str], *, menu: bool = False) -> str:
+    def names(choices: frozenset[int]) -> str:
+        return ", ".join(f"**{option_text(labels.get(c, f'option {c + 1}'), 100)}**" for c in sorted(choices)) or "nothing"
+
+    if outcome.status == UNKNOWN:
+        return UNKNOWN_TEXT
+    if outcome.status == CLOSED:
+        return CLOSED_TEXT
+    if outcome.status == BAD_OPTION:
+        return "That option is not on this poll any more; pick one of the options shown."
+    if outcome.status == FULL:
+        return (f"You can pick up to {outcome.max_choices}: you chose {names(outcome.choices)}. "
+                "Press one of your choices again to remove it first.")
+    if outcome.status == SAME:
+        return f"You already voted for {names(outcome.choices)}. Press another option to change your vote."
+    if not outcome.choices:
+        return "Your vote was removed. Press an option to vote again."
+    if outcome.max_choices == 1:
+        return f"Your vote for {names(outcome.choices)} is counted. You can change it until the poll closes."
+    change = "Pick again in the menu to change them." if menu else "Press a choice again to remove it."
+    return f"Your choices ({len(outcome.choices)} of up to {outcome.max_choices}): {names(outcome.choices)}. {change}"
+
+
+async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[Any], poll_id: int,
+                       option: int | None, picked: list[str] | None) -> None:
+    bot: FanBot = interaction.client  # type: ignore[assignment]
+    try:
+        if interaction.guild_id is None:
+            outcome = VoteOutcome(UNKNOWN)
+        elif picked is None:
+            assert option is not None
+            outcome = await bot.services.polls.press(interaction.guild_id, poll_id, interaction.user.id, option)
+        else:
+            values = [int(v) for v in picked if v.isdigit()]
+            outcome = await bot.services.polls.choose(interaction.guild_id, poll_id, interaction.user.id, values)
+        await interaction.response.send_message(vote_reply(outcome, _labels_on_message(item), menu=picked is not None), ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+        if outcome.status == OK:
+            cog = bot.get_cog("PollsCog")
+            if cog is not None:
+                cog.live.touch(interaction.guild_id, poll_id)  # type: ignore[attr-defined]
+    except Exception as error:  # DynamicItem callbacks are otherwise logged and dropped by discord.py
+        await report_error(interaction, error)
+
+
+class PollButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TEMPLATE):
+    def __init__(self, poll_id: int, option: int, label: str = "vote") -> None:
+        super().__init__(discord.ui.Button(label=label, custom_id=f"fanbot:poll:{poll_id}:{option}"))
+        self.poll_id = poll_id
+        self.option = option
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> "PollButton":
+        return cls(int(match["poll"]), int(match["option"]), getattr(item, "label", None) or "vote")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _record_vote(interaction, self, self.poll_id, self.option, None)
+
+
+class PollSelect(discord.ui.DynamicItem[discord.ui.Select], template=SELECT_TEMPLATE):
+    def __init__(self, poll_id: int, options: list[discord.SelectOption] | None = None) -> None:
+        super().__init__(discord.ui.Select(custom_id=f"fanbot:poll:{poll_id}:pick", options=options or []))
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> "PollSelect":
+        return cls(int(match["poll"]), list(getattr(item, "options", None) or []))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _record_vote(interaction, self, self.poll_id, None, list(self.item.values))
+
+
+# -- live counts -----------------------------------------------------------------------------
+class LiveCounts:
+    """Keeps poll messages' counts current without tripping Discord's rate limits: at most one edit
+    per poll every `interval` seconds; the edit reads the counts when it runs, so the latest win, and
+    a press during the wait schedules one more edit after it."""
+
+    def __init__(self, bot: "FanBot", interval: float = 5.0) -> None:
+        self._bot = bot
+        self.interval = interval
+        self._dirty: dict[int, bool] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._last_edit: dict[int, float] = {}
+        self.edits = 0
+
+    def touch(self, guild_id: int, poll_id: int) -> None:
+        self._dirty[poll_id] = True
+        if poll_id not in self._tasks:
+            self._tasks[poll_id] = asyncio.create_task(self._run(guild_id, poll_id), name=f"fanbot-poll-{poll_id}")
+
+    def forget(self, poll_id: int) -> None:
+        """Stop live edits of a poll (it closed; the close writes the final message)."""
+        task = self._tasks.pop(poll_id, None)
+        self._dirty.pop(poll_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run(self, guild_id: int, poll_id: int) -> None:
+        try:
+            while self._dirty.get(poll_id):
+                wait = self._last_edit.get(poll_id, float("-inf")) + self.interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._dirty[poll_id] = False
+                await self._edit(guild_id, poll_id)
+                self._last_edit[poll_id] = time.monotonic()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not update the counts of poll %s", poll_id)
+        finally:
+            if self._tasks.get(poll_id) is asyncio.current_task():
+                self._tasks.pop(poll_id, None)
+                self._dirty.pop(poll_id, None)
+
+    async def _edit(self, guild_id: int, poll_id: int) -> None:
+        service = self._bot.services.polls
+        poll = await service.get(guild_id, poll_id)
+        now = self._bot.clock.now()
+        if not poll.is_open(now) or not poll.shows_counts(now) or poll.message_id is None or poll.channel_id is None:
+            return
+        counts = await service.counts(poll)
+        message = self._bot.get_partial_messageable(poll.channel_id, guild_id=guild_id).get_partial_message(poll.message_id)
+        try:
+            await message.edit(embed=poll_embed(poll, counts), allowed_mentions=discord.AllowedMentions.none())
+            self.edits += 1
+        except discord.NotFound:
+            log.info("poll %s message is gone; not updating its counts", poll_id)
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()

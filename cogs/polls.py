@@ -1,0 +1,189 @@
+"""/collab and /poll: propose dream pairings, run button polls that survive restarts, post results."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.domain.discord_text import neutralise, truncate
+from bot.domain.polls import CollabPoll
+
+from ._common import followed_star_autocomplete, guild_id
+from ._poll_views import LiveCounts, PollButton, PollSelect, option_text, poll_embed, poll_view, results_embed
+
+if TYPE_CHECKING:
+    from bot.client import FanBot
+
+log = logging.getLogger(__name__)
+
+CLOSE_JOB = "polls-close"
+CLOSE_EVERY_S = 5.0
+
+
+class PollsCog(commands.Cog):
+    collab = app_commands.Group(name="collab", description="Dream collaborations fans want to see",
+                                guild_only=True)
+    poll = app_commands.Group(name="poll", description="Polls on dream collaborations", guild_only=True)
+
+    def __init__(self, bot: "FanBot") -> None:
+        self.bot = bot
+        self.live = LiveCounts(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.add(CLOSE_JOB, self.close_due, every=CLOSE_EVERY_S)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.remove(CLOSE_JOB)
+        await self.live.aclose()
+        await self.bot.services.polls.aclose()
+
+    # -- /collab -----------------------------------------------------------------------------
+    @collab.command(name="propose", description="Propose two followed stars you would love to see together")
+    @app_commands.describe(star_a="A followed star", star_b="Another followed star",
+                           project="What they would make together, e.g. thriller drama (80 characters)")
+    @app_commands.autocomplete(star_a=followed_star_autocomplete, star_b=followed_star_autocomplete)
+    async def propose(self, interaction: discord.Interaction, star_a: str, star_b: str,
+                      project: str | None = None) -> None:
+        proposal = await self.bot.services.polls.propose(guild_id(interaction), interaction.user.id, star_a, star_b,
+                                                         project)
+        idea = f" in a {truncate(neutralise(proposal.project), 120)}" if proposal.project else ""
+        fans = "1 fan has" if proposal.proposals == 1 else f"{proposal.proposals} fans have"
+        await interaction.response.send_message(
+            f"Proposed **{option_text(proposal.label)}**{idea}. {fans} proposed this pairing.",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @collab.command(name="leaderboard", description="The most-wanted pairings: poll wins, votes and proposals")
+    async def leaderboard(self, interaction: discord.Interaction) -> None:
+        rows = await self.bot.services.polls.leaderboard(guild_id(interaction))
+        if not rows:
+            await interaction.response.send_message(
+                "No pairings yet. Propose one with /collab propose; closed polls count here too.", ephemeral=True)
+            return
+        lines = []
+        for rank, row in enumerate(rows, start=1):
+            wins = f"{row.wins} win{'s' if row.wins != 1 else ''}"
+            votes = f"{row.votes} vote{'s' if row.votes != 1 else ''}"
+            proposals = f"{row.proposals} proposal{'s' if row.proposals != 1 else ''}"
+            lines.append(f"**{rank}.** {option_text(row.label, 150)} — {wins} · {votes} · {proposals}")
+        embed = discord.Embed(title="Most-wanted pairings", description="\n".join(lines)[:4000],
+                              colour=discord.Colour(0xE8A0BF))
+        embed.set_footer(text="Wins and votes from closed polls; a tie counts as a win for each tied pairing.")
+        await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+
+    # -- /poll -------------------------------------------------------------------------------
+    @poll.command(name="create", description="Start a dream-collaboration poll (2 to 25 pairings)")
+    @app_commands.describe(
+        question="What fans are asked (200 characters)",
+        pairings="Options separated by ; like: Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun",
+        from_top_proposals="Or: use this many of the most proposed pairings",
+        duration="How long it runs: 30m, 6h, 3d (1 minute to 32 days; default 1d)",
+        max_choices="How many options each fan may pick (default 1)",
+        anonymous="Never show who voted for what",
+        hide_results="Hide the counts until the poll closes",
+    )
+    @moderator_only()
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        pairings: str | None = None,
+        from_top_proposals: app_commands.Range[int, 2, 25] | None = None,
+        duration: str | None = None,
+        max_choices: app_commands.Range[int, 1, 25] = 1,
+        anonymous: bool = False,
+        hide_results: bool = False,
+    ) -> None:
+        service = self.bot.services.polls
+        gid = guild_id(interaction)
+        poll = await service.create(gid, interaction.user.id, question, pairings=pairings,
+                                    from_top_proposals=from_top_proposals, duration=duration,
+                                    max_choices=max_choices, anonymous=anonymous, hide_results=hide_results)
+        counts = None if poll.hide_results else await service.counts(poll)
+        try:
+            message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts), view=poll_view(poll))
+            if message is not None:
+                await service.attach_message(poll, message.channel.id, message.id)
+                await interaction.response.send_message(
+                    f"Poll #{poll.id} is up in {message.channel.mention}: {message.jump_url}", ephemeral=True)
+                return
+            # No working polls channel: the poll goes where the command was run.
+            callback = await interaction.response.send_message(
+                embed=poll_embed(poll, counts), view=poll_view(poll), allowed_mentions=discord.AllowedMentions.none())
+            sent = callback.resource
+            if not isinstance(sent, discord.InteractionMessage):
+                sent = await interaction.original_response()
+            await service.attach_message(poll, sent.channel.id, sent.id)
+        except BaseException:
+            await service.discard(poll)  # a poll nobody can see must not linger (no votes can exist yet)
+            raise
+
+    @poll.command(name="close", description="Close a poll now and post its results")
+    @moderator_only()
+    async def close(self, interaction: discord.Interaction, poll: str) -> None:
+        closed = await self.bot.services.polls.close(guild_id(interaction), poll, interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        posted = await self.finish(closed)
+        where = f" in {posted.channel.mention}" if posted is not None else " (no polls channel is set, so only on the poll)"
+        await interaction.followup.send(f"Poll #{closed.id} is closed; results are posted{where}.", ephemeral=True)
+
+    @poll.command(name="results", description="The current or final counts of a poll")
+    async def results(self, interaction: discord.Interaction, poll: str) -> None:
+        found = await self.bot.services.polls.results(guild_id(interaction), poll)
+        prefix = "Results" if found.poll.closed_at is not None else "Counts so far"
+        await interaction.response.send_message(embed=results_embed(found, title_prefix=prefix), ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+    @close.autocomplete("poll")
+    @results.autocomplete("poll")
+    async def poll_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.bot.services.polls.autocomplete(interaction.guild_id, current)
+        return [app_commands.Choice(name=truncate(f"#{pid} · {'open' if is_open else 'closed'} · {q}", 100),
+                                    value=str(pid)) for pid, q, is_open in found]
+
+    # -- closing -----------------------------------------------------------------------------
+    async def close_due(self, now: object) -> None:
+        """Scheduler job: close polls whose time came (also while the bot was down), then post any
+        results still owed (a post that failed before is retried here)."""
+        service = self.bot.services.polls
+        for poll in await service.close_due(now):  # type: ignore[arg-type]
+            await self.finish(poll)
+        for poll in await service.unannounced():
+            await self.announce(poll)
+
+    async def finish(self, poll: CollabPoll) -> discord.Message | None:
+        """After a close: final counts on the poll message (buttons removed), then the results post."""
+        self.live.forget(poll.id)
+        results = await self.bot.services.polls.results_of(poll)
+        if poll.channel_id is not None and poll.message_id is not None:
+            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            try:
+                await channel.get_partial_message(poll.message_id).edit(
+                    embed=poll_embed(poll, results.tally, closed=True), view=None,
+                    allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:
+                log.warning("could not mark poll %s closed on its message: %s", poll.id, exc)
+        return await self.announce(poll)
+
+    async def announce(self, poll: CollabPoll) -> discord.Message | None:
+        service = self.bot.services.polls
+        if not await service.claim_announcement(poll):
+            return None
+        try:
+            results = await service.results_of(poll)
+            return await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results))
+        except Exception:
+            await service.release_announcement(poll)  # try again on the next tick
+            raise
+
+
+async def setup(bot: "FanBot") -> None:
+    bot.add_dynamic_items(PollButton, PollSelect)
+    await bot.add_cog(PollsCog(bot))
