@@ -241,7 +241,12 @@ def story_line(story: NewsStory) -> str:
     if story.link:
         # A masked link's target ends at ")"; percent-encode it so a hostile link cannot break out.
         target = story.link.replace(")", "%29").replace("(", "%28").replace(" ", "%20")
-        if len(target) <= 500:
+        if len(target) > 500:
+            pass  # too long to be worth the characters; the headline stands alone
+        elif "://" in title:
+            # Discord will not render a masked link whose text holds a URL; link beside it instead.
+            title = f"{title} ([link]({target}))"
+        else:
             title = f"[{title}]({target})"
     when = story.published_at or story.discovered_at
     source = f" — {neutralise(story.source_name[:80])}" if story.source_name else ""
