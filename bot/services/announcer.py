@@ -127,23 +127,27 @@ class Announcer:
                 break
             await self.repo.begin_digest_retry(job.id, target.channel_id)
             delivered += await self._send_digest(job, channel, guild_id, now, roles)
-        due = await self.repo.due(guild_id, now)
-        if not due:
-            return delivered
-        plan = plan_delivery(
-            len(due),
-            await self.repo.sent_since(target.channel_id, since),
-            await self.repo.digests_since(target.channel_id, since),
-        )
-        for announcement in due[: plan.send]:
+        singles, overflow = await self.next_batch(guild_id, target.channel_id, now)
+        for announcement in singles:
             delivered += await self._send_one(announcement, channel, guild_id, now, roles)
-        if plan.digest:
-            batch = due[plan.send : plan.send + plan.digest]
-            batch = batch[: digest_capacity([a.story for a in batch])]
-            job = await self.repo.begin_digest(guild_id, target.channel_id, [a.id for a in batch], now)
+        if overflow:
+            job = await self.repo.begin_digest(guild_id, target.channel_id, [a.id for a in overflow], now)
             if job is not None:
                 delivered += await self._send_digest(job, channel, guild_id, now, roles)
         return delivered
+
+    async def next_batch(self, guild_id: int, channel_id: int, now: datetime,
+                         ) -> tuple[list[Announcement], list[Announcement]]:
+        """What may go out now: (posted one by one, gathered into one digest), by the journal's last minute."""
+        due = await self.repo.due(guild_id, now)
+        if not due:
+            return [], []
+        since = now - WINDOW
+        plan = plan_delivery(
+            len(due), await self.repo.sent_since(channel_id, since), await self.repo.digests_since(channel_id, since)
+        )
+        overflow = due[plan.send : plan.send + plan.digest]
+        return due[: plan.send], overflow[: digest_capacity([a.story for a in overflow])]
 
     def _existing_roles(self, guild_id: int) -> set[int] | None:
         """Roles the server still has (a deleted notify role would render as '@deleted-role')."""
