@@ -141,5 +141,7 @@ async def backup(settings: Settings, path: str) -> int:
 
 
 async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool) -> int:
-    print("fanbot: check-feed is not available yet.", file=sys.stderr)
-    return 1
+    """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher."""
+    from .feedcheck import run_check
+
+    return await run_check(settings, url, stars, as_json)

@@ -1,0 +1,93 @@
+"""`fanbot check-feed` as a real subprocess against a local feed server: matches, JSON lines, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer, Item
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def feeds():
+    server = await FeedServer().start()
+    server.feed(
+        "k.xml",
+        Item("Han Sohee spotted in Paris", "http://press.example/1", "1",
+             published=datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)),
+        Item("송혜교·한소희 화보 공개", "/relative/2", "2"),
+        Item("Song Joong-ki new film; Acme Corp results", None, "3"),
+    )
+    server.feed("page", body=b"<!doctype html><html><body>news</body></html>", content_type="text/html")
+    yield server
+    await server.stop()
+
+
+async def run(*args: str, cwd: Path, **env: str) -> tuple[int, str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "FEED_", "DEV_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean.update(env)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check-feed", *args, cwd=cwd, env=clean,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_json_lines_with_the_whole_catalogue(feeds, tmp_path):
+    code, out, err = await run(feeds.url("k.xml"), "--json", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows == [
+        {"title": "Han Sohee spotted in Paris", "link": "http://press.example/1",
+         "published": "2026-11-28T09:30:00+00:00", "stars": ["Han So-hee"]},
+        {"title": "송혜교·한소희 화보 공개", "link": feeds.url("relative/2"), "published": None,
+         "stars": ["Song Hye-kyo", "Han So-hee"]},
+        {"title": "Song Joong-ki new film; Acme Corp results", "link": None, "published": None, "stars": []},
+    ]
+    assert not (tmp_path / "data").exists()  # no database, no token needed
+
+
+async def test_star_filter_brings_catalogue_names_and_matches_unknown_names_as_given(feeds, tmp_path):
+    code, out, err = await run(
+        feeds.url("k.xml"), "--star", "한소희", "--star", "Acme Corp", "--json",
+        cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true",
+    )
+    assert code == 0, err
+    assert [json.loads(line)["stars"] for line in out.splitlines()] == [["Han So-hee"], ["Han So-hee"], ["Acme Corp"]]
+
+    code, out, err = await run(feeds.url("k.xml"), "--star", "Song Hye-kyo", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="1")
+    assert code == 0, err
+    assert "stars: Song Hye-kyo" in out and "3 items, 1 naming a star" in out
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("http://127.0.0.1:{port}/k.xml", "127.0.0.1 is a loopback address"),
+        ("http://2130706433:{port}/k.xml", "127.0.0.1 is a loopback address"),
+        ("file:///etc/passwd", "Only http and https links are accepted"),
+    ],
+)
+async def test_refused_addresses_exit_non_zero_with_one_line(feeds, tmp_path, target, reason):
+    code, out, err = await run(target.format(port=feeds.port), cwd=tmp_path)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code != 0 and out == ""
+    assert len(lines) == 1 and reason in lines[0]
+    assert feeds.requests == []
+
+
+async def test_a_web_page_is_not_a_feed(feeds, tmp_path):
+    code, out, err = await run(feeds.url("page"), cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and out == "" and len(lines) == 1
+    assert "web page, not an RSS or Atom feed" in lines[0]
