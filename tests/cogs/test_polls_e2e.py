@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.discord_double import DoubleUsageError
-
 STARS = ["Song Hye-kyo", "Han So-hee", "Kim Go-eun", "Jun Ji-hyun", "IU", "Suzy", "Kim Tae-ri"]
 
 
@@ -201,3 +199,226 @@ async def test_old_buttons_work_after_restart_for_select_menu_polls(start_bot, s
     assert reply.ephemeral and "Kim Go-eun" in reply.content
     counts = await db_counts(bot, poll_id)
     assert counts["Song Hye-kyo × Kim Go-eun"] == 1 and sum(counts.values()) == 1
+
+
+async def snapshot(bot):
+    """Everything poll storage holds, to prove a refusal changed nothing."""
+    rows = []
+    for table in ("collab_proposals", "polls", "poll_options", "poll_votes"):
+        rows.append([tuple(r) for r in await bot.services.db.fetchall(f"SELECT * FROM {table}")])
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"pairings": "Song Hye-kyo x Han So-hee"}, "at least 2"),
+        ({"pairings": "; ".join(f"Song Hye-kyo x Star {i}" for i in range(26))}, "not follow"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Han So-hee × Song Hye-kyo"}, "repeats"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo x Nobody Known"}, "does not follow"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo"}, "not two stars"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Kim Go-eun x Kim Go-eun"}, "herself"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun", "duration": "0m"}, "1 minute"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun", "duration": "33d"}, "32 days"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun", "duration": "abc"}, "30m, 6h or 3d"),
+        ({"pairings": "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun", "max_choices": 3}, "max_choices"),
+        ({"from_top_proposals": 5}, "proposed"),
+        ({}, "pairings"),
+    ],
+)
+async def test_bad_poll_input_gets_a_short_ephemeral_error_and_changes_nothing(start_bot, server, double, options,
+                                                                               message):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    before = await snapshot(bot)
+    ix = await server.invoke(server.mod, "poll create", question="Who?", **options)
+    assert ix.ephemeral and message in ix.content, ix.content
+    assert len(ix.content) < 200
+    assert await snapshot(bot) == before
+    assert poll_messages(server) == []
+
+
+async def test_too_many_options_and_long_question_are_refused(start_bot, server):
+    bot = await ready_bot(start_bot, server)
+    await follow(server, STARS)
+    # 26 distinct pairings among 7 followed stars would need 8; 21 is the most 7 can make, so build 26 from
+    # a bigger list of stars.
+    more = ["Park Shin-hye", "Son Ye-jin", "Kim Ji-won", "Park Min-young", "Park Eun-bin"]
+    await follow(server, more)
+    names = STARS + more
+    pairs = [f"{a} x {b}" for i, a in enumerate(names) for b in names[i + 1:]][:26]
+    before = await snapshot(bot)
+    ix = await server.invoke(server.mod, "poll create", question="Who?", pairings="; ".join(pairs))
+    assert ix.ephemeral and "at most 25" in ix.content
+    ix = await server.invoke(server.mod, "poll create", question="x" * 201, pairings="; ".join(pairs[:2]))
+    assert ix.ephemeral and "200" in ix.content
+    ix = await server.invoke(server.mod, "collab propose", star_a="IU", star_b="Suzy", project="y" * 81)
+    assert ix.ephemeral and "80" in ix.content
+    assert await snapshot(bot) == before
+    ok = await server.invoke(server.mod, "poll create", question="Who?", pairings="; ".join(pairs[:25]))
+    assert ok.ephemeral and "Poll #" in ok.content
+    [message] = poll_messages(server)
+    assert len(message["components"][0]["components"][0]["options"]) == 25
+
+
+async def test_fans_cannot_create_or_close_polls(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    # /poll also has commands for everyone, so Discord shows the group to fans: the bot refuses at run time.
+    before = await snapshot(bot)
+    ix = await server.invoke(server.fan, "poll create", question="Mine?",
+                             pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    assert ix.ephemeral and "Only moderators" in ix.content
+    await server.invoke(server.mod, "poll create", question="Ours",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    before = await snapshot(bot)
+    poll_id = before[1][0][0]
+    ix = await server.invoke(server.fan, "poll close", poll=str(poll_id))
+    assert ix.ephemeral and "Only moderators" in ix.content
+    assert await snapshot(bot) == before
+
+
+async def test_mentions_and_markdown_are_shown_literally_and_ping_nobody(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    role = server.guild.add_role("stans")
+    question = f"@everyone **vote** <@&{role.id}> <@{server.fan.id}> now"
+    ix = await server.invoke(server.mod, "poll create", question=question,
+                             pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    assert ix.ephemeral
+    [message] = poll_messages(server)
+    shown = message["embeds"][0]["description"]
+    assert "@everyone" not in shown and f"<@&{role.id}>" not in shown and "**vote**" not in shown
+    assert "vote" in shown
+    prop = await server.invoke(server.fan, "collab propose", star_a="Song Hye-kyo", star_b="Han So-hee",
+                               project="@here *drama*")
+    assert "@here" not in prop.content and "*drama*" not in prop.content
+    assert not message["mention_everyone"] and message["mention_roles"] == []
+    no_pings(double)
+
+
+async def test_anonymous_polls_never_show_voters_and_hidden_results_wait_for_close(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun; Han So-hee x Kim Go-eun"
+    await server.invoke(server.mod, "poll create", question="Secret?", pairings=pairs, anonymous=True,
+                        hide_results=True, duration="30m")
+    await server.invoke(server.mod, "poll create", question="Open?", pairings=pairs, duration="30m")
+    secret, public = poll_messages(server)
+    secret_id = int(custom_ids(secret)[0].split(":")[2])
+    public_id = int(custom_ids(public)[0].split(":")[2])
+    assert option_lines(secret) == {}  # no counts while hidden
+    fans = [server.new_fan() for _ in range(4)]
+    for i, fan in enumerate(fans):
+        await server.click(fan, secret, custom_ids(secret)[i % 2])
+        await server.click(fan, public, custom_ids(public)[i % 2])
+    early = await server.invoke(fans[0], "poll results", poll=str(secret_id))
+    assert early.ephemeral and "hides its results" in early.content
+    shown = await server.invoke(fans[0], "poll results", poll=str(public_id))
+    assert all(f"<@{f.id}>" in shown.all_text for f in fans)  # not anonymous: voters listed (never pinged)
+
+    await server.invoke(server.mod, "poll close", poll=str(secret_id))
+    after = await server.invoke(fans[0], "poll results", poll=str(secret_id))
+    assert "Tie between" in after.all_text and "2 votes each" in after.all_text
+    board = await server.invoke(fans[1], "collab leaderboard")
+    # Nothing the bot ever sent names a voter of the anonymous poll (all its voters also voted in the
+    # open poll, so check the texts that concern the secret poll).
+    secret_texts = [after.all_text, str(double.messages.by_id[secret["id"]])]
+    secret_texts += [str(m) for m in server.messages("polls") if "Secret?" in str(m)]
+    for text in secret_texts:
+        assert not any(f.id in text for f in fans), text
+    assert "1 win" in board.all_text
+    no_pings(double)
+
+
+async def test_a_burst_of_votes_edits_the_poll_message_a_few_times_with_the_final_counts(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    bot.get_cog("PollsCog").live.interval = 0.3
+    await follow(server)
+    await server.invoke(server.mod, "poll create", question="Burst?",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    [message] = poll_messages(server)
+    ids = custom_ids(message)
+    fans = [server.new_fan() for _ in range(60)]
+    handles = [await double.click(message, ids[i % 2], fan) for i, fan in enumerate(fans)]
+    for handle in handles:
+        await handle.wait_response()
+    assert all("is counted" in h.content for h in handles)
+    await double.wait_for(lambda: option_lines(double.messages.by_id[message["id"]]) ==
+                          {"Song Hye-kyo × Han So-hee": 30, "Song Hye-kyo × Kim Go-eun": 30}, timeout=5)
+    edits = double.find_requests("PATCH", rf"/channels/\d+/messages/{message['id']}")
+    assert 1 <= len(edits) <= 4, len(edits)
+    gaps = [b.time - a.time for a, b in zip(edits, edits[1:])]
+    assert all(g >= 0.25 for g in gaps), gaps
+
+
+async def test_close_command_and_timer_close_once_and_votes_after_are_refused(start_bot, server, double, clock):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    await server.invoke(server.mod, "poll create", question="Race?", duration="1h",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    [message] = poll_messages(server)
+    buttons = copy.deepcopy(message["components"])
+    poll_id = int(custom_ids(message)[0].split(":")[2])
+    await server.click(server.fan, message, custom_ids(message)[0])
+    clock.advance(timedelta(hours=1))
+    # Time is up but the timer has not run yet: votes are already refused.
+    late = await server.click(server.new_fan(), message, custom_ids(message)[1])
+    assert late.ephemeral and "closed" in late.content
+    # The moderator's /poll close and the timer race; exactly one closes and posts.
+    command = await double.invoke(server.guild, server.mod, server.general, "poll close", poll=str(poll_id))
+    await bot.scheduler.run_once()
+    await command.wait_done()
+    await bot.scheduler.run_once(force=True)
+    results = [m for m in server.messages("polls") if m["embeds"][0]["title"].startswith("Results")]
+    assert len(results) == 1
+    assert "Winner: Song Hye-kyo × Han So-hee (1 vote, 100%)" in str(results[0])
+    assert command.ephemeral and ("is closed" in command.all_text or "already closed" in command.all_text)
+    again = await server.invoke(server.mod, "poll close", poll=str(poll_id))
+    assert again.ephemeral and "already closed" in again.content
+    double.messages.edit(double.messages.by_id[message["id"]], {"components": buttons}, [])
+    stale = await server.click(server.new_fan(), message, custom_ids(double.messages.by_id[message["id"]])[1])
+    assert stale.ephemeral and "closed" in stale.content
+    assert await db_counts(bot, poll_id) == {"Song Hye-kyo × Han So-hee": 1, "Song Hye-kyo × Kim Go-eun": 0}
+
+
+async def test_polls_of_one_server_are_unknown_in_another_and_stale_buttons_are_refused(start_bot, server, double):
+    from tests.conftest import FanServer
+
+    bot = await ready_bot(start_bot, server)
+    other = FanServer(double, "Other fans")
+    await other.configure(bot)
+    await follow(server)
+    await server.invoke(server.mod, "poll create", question="Ours?",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    [message] = poll_messages(server)
+    poll_id = int(custom_ids(message)[0].split(":")[2])
+    ix = await other.invoke(other.fan, "poll results", poll=str(poll_id))
+    assert ix.ephemeral and "Unknown poll" in ix.content
+    assert await other.autocomplete(other.mod, "poll close", "poll", "") == []
+    mine = await server.autocomplete(server.mod, "poll close", "poll", "")
+    assert [c["value"] for c in mine] == [str(poll_id)]
+    # A copy of our buttons in the other server (or a stale message of a deleted poll) counts nothing.
+    copy_there, _ = double.messages.create(other.general.id, other.guild.id,
+                                           {"content": "", "components": message["components"]}, [])
+    stale = await other.click(other.fan, copy_there, custom_ids(message)[0])
+    assert stale.ephemeral and "no longer exists" in stale.content
+    ghost, _ = double.messages.create(
+        server.channels["polls"].id, server.guild.id,
+        {"content": "", "components": [{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": "1. gone", "custom_id": "fanbot:poll:987654:0"}]}]}, [])
+    stale = await server.click(server.fan, ghost, "fanbot:poll:987654:0")
+    assert stale.ephemeral and "no longer exists" in stale.content
+    assert await bot.services.db.fetchval("SELECT COUNT(*) FROM poll_votes") == 0
+
+
+async def test_without_a_polls_channel_the_poll_is_posted_where_the_command_ran(start_bot, server, double):
+    bot = await start_bot()
+    await follow(server)
+    ix = await server.invoke(server.mod, "poll create", question="Here?",
+                             pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    assert not ix.ephemeral and ix.embeds[0]["title"].startswith("Dream collab poll")
+    reply = await server.click(server.fan, ix.original, custom_ids(ix.original)[1])
+    assert "is counted" in reply.content
+    poll = await bot.services.polls.resolve(int(server.guild.id), ix.embeds[0]["title"].split("#")[1])
+    assert poll.message_id == int(ix.original["id"])
