@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -34,6 +34,10 @@ JOB_EVERY = 5.0
 GIVE_UP_AFTER = 8  # attempts refused with a 4xx other than 403/404: the post itself is bad, stop retrying
 NEWS_COLOUR = discord.Colour(0xE88AA6)
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+# Discord remembers an enforced nonce for "a few minutes". A send interrupted longer ago than this is
+# first looked for in the channel's recent messages instead of trusting the nonce alone.
+NONCE_TRUST = timedelta(minutes=4)
+HISTORY_LOOKBACK = 50
 
 
 class _Stop(Exception):
@@ -116,6 +120,8 @@ class Announcer:
             return 0  # kept pending until a moderator sets (or fixes) the news channel
         if self._not_before.get(target.channel_id, now) > now:
             return 0
+        if self._bot.get_guild(guild_id) is None:
+            return 0  # not connected yet (or the server is unavailable): roles and channel type are unknown
         channel = await self._bot.poster.channel_for(guild_id, "news")
         if channel is None:
             return 0
@@ -149,6 +155,20 @@ class Announcer:
         overflow = due[plan.send : plan.send + plan.digest]
         return due[: plan.send], overflow[: digest_capacity([a.story for a in overflow])]
 
+    async def _already_posted(self, channel: Any, embed: discord.Embed) -> discord.Message | None:
+        """fanbot's own message carrying this embed among the channel's latest, if there is one."""
+        assert self._bot is not None and self._bot.user is not None
+        try:
+            async for message in channel.history(limit=HISTORY_LOOKBACK):
+                if message.author.id == self._bot.user.id and any(
+                    e.title == embed.title and e.url == embed.url and e.description == embed.description
+                    for e in message.embeds
+                ):
+                    return message
+        except discord.HTTPException as exc:
+            log.warning("could not read channel %s to check for an earlier post: %s", channel.id, _describe(exc))
+        return None
+
     def _existing_roles(self, guild_id: int) -> set[int] | None:
         """Roles the server still has (a deleted notify role would render as '@deleted-role')."""
         assert self._bot is not None
@@ -158,16 +178,26 @@ class Announcer:
     # -- sending ---------------------------------------------------------------------------------
     async def _send_one(self, announcement: Announcement, channel: Any, guild_id: int, now: datetime,
                         roles: set[int] | None) -> int:
+        post = render_post(announcement.story, allowed_roles=roles)
+        embed = post_embed(post)
+        interrupted = announcement.status == "sending" and announcement.sending_at is not None
+        if interrupted and now - announcement.sending_at > NONCE_TRUST:
+            found = await self._already_posted(channel, embed)
+            if found is not None:
+                log.info("announcement %s was posted before a crash as %s; recording it", announcement.id, found.id)
+                await self.repo.record_sent(announcement.id, channel.id, found.id, now)
+                await self._publish(channel, found)
+                return 1
         if not await self.repo.begin_send(announcement.id, channel.id, now):
             return 0  # no longer waiting
-        post = render_post(announcement.story, allowed_roles=roles)
         try:
-            message = await channel.send(content=post.content or None, embed=post_embed(post),
+            message = await channel.send(content=post.content or None, embed=embed,
                                          nonce=announcement.nonce, allowed_mentions=pings(post.role_ids))
         except Exception as exc:
             stop = await self._failed(
                 exc, channel, guild_id, now, announcement.attempts + 1,
-                postpone=lambda error, at: self.repo.postpone(announcement.id, error, at),
+                postpone=lambda error, at, maybe_sent: self.repo.postpone(announcement.id, error, at,
+                                                                          maybe_sent=maybe_sent),
                 give_up=lambda error: self.repo.give_up(announcement.id, error),
             )
             if stop is exc:
@@ -180,13 +210,21 @@ class Announcer:
     async def _send_digest(self, job: DigestJob, channel: Any, guild_id: int, now: datetime,
                            roles: set[int] | None) -> int:
         digest = render_digest([a.story for a in job.announcements], allowed_roles=roles)
+        embed = digest_embed(digest)
+        started = min((a.sending_at for a in job.announcements if a.sending_at), default=None)
+        if started is not None and now - started > NONCE_TRUST:
+            found = await self._already_posted(channel, embed)
+            if found is not None:
+                await self.repo.record_digest_sent(job.id, channel.id, found.id, now)
+                await self._publish(channel, found)
+                return len(job.announcements)
         try:
-            message = await channel.send(content=digest.content or None, embed=digest_embed(digest),
+            message = await channel.send(content=digest.content or None, embed=embed,
                                          nonce=job.nonce, allowed_mentions=pings(digest.role_ids))
         except Exception as exc:
             stop = await self._failed(
                 exc, channel, guild_id, now, job.attempts + 1,
-                postpone=lambda error, at: self.repo.postpone_digest(job.id, error, at or now),
+                postpone=lambda error, at, maybe_sent: self.repo.postpone_digest(job.id, error, at or now),
                 give_up=lambda error: self.repo.dissolve_digest(job.id, error),
                 refused=lambda error: self.repo.dissolve_digest(job.id, error),
             )
@@ -205,14 +243,14 @@ class Announcer:
         error = _describe(exc)
         if isinstance(exc, (discord.Forbidden, discord.NotFound)):
             # Nothing was posted: the stories wait, unsent, until /config channel news is set again.
-            await (refused(error) if refused else postpone(error, None))
+            await (refused(error) if refused else postpone(error, None, False))
             await self._bot.poster.pause(guild_id, channel.id, "news", exc)
             return _Stop()
         retry_at = now + retry_delay(attempts)
         if isinstance(exc, discord.DiscordServerError) or isinstance(exc, NETWORK_ERRORS):
             # The message may or may not exist; the retry carries the same nonce either way.
             log.warning("news post to channel %s failed (%s); retrying at %s", channel.id, error, retry_at)
-            await postpone(error, retry_at)
+            await postpone(error, retry_at, True)
             self._not_before[channel.id] = retry_at
             return _Stop()
         if isinstance(exc, discord.HTTPException):
@@ -222,7 +260,7 @@ class Announcer:
             else:
                 log.warning("Discord refused a news post to channel %s (%s); retrying at %s", channel.id, error,
                             retry_at)
-                await postpone(error, retry_at)
+                await postpone(error, retry_at, False)
             return _Stop()
         return exc
 

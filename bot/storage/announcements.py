@@ -27,6 +27,7 @@ class Announcement:
     message_id: int | None
     digest_id: int | None
     story: Story
+    sending_at: datetime | None = None  # when the last send began (None: never tried)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ def new_nonce(prefix: str, number: int) -> str:
 
 _SELECT = (
     "SELECT a.id, a.story_id, a.guild_id, a.status, a.nonce, a.attempts, a.channel_id, a.message_id, a.digest_id, "
+    "a.sending_at, "
     "s.title, s.link, s.source_name, s.summary, s.image_url, s.published_at, s.discovered_at "
     "FROM announcements a JOIN news_stories s ON s.id = a.story_id "
 )
@@ -167,11 +169,14 @@ class AnnouncementRepository:
             (channel_id, message_id, to_db(now), announcement_id),
         )
 
-    async def postpone(self, announcement_id: int, error: str, retry_at: datetime | None) -> None:
-        """Back to pending (same nonce), to be tried again at retry_at (None: as soon as the channel works)."""
+    async def postpone(self, announcement_id: int, error: str, retry_at: datetime | None, *,
+                       maybe_sent: bool = False) -> None:
+        """Try again at retry_at (None: as soon as the channel works), with the same nonce. A row that may
+        have been posted after all (server error, timeout) stays 'sending'; a refused one is 'pending'."""
         await self._db.execute(
-            "UPDATE announcements SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (error[:300], to_db(retry_at) if retry_at else None, announcement_id),
+            "UPDATE announcements SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            ("sending" if maybe_sent else "pending", error[:300], to_db(retry_at) if retry_at else None,
+             announcement_id),
         )
 
     async def give_up(self, announcement_id: int, error: str) -> None:
@@ -271,4 +276,4 @@ def _announcement(row, stars: tuple[MatchedStar, ...]) -> Announcement:
         discovered_at=from_db(row["discovered_at"]), stars=stars,
     )
     return Announcement(row["id"], row["story_id"], row["guild_id"], row["status"], row["nonce"], row["attempts"],
-                        row["channel_id"], row["message_id"], row["digest_id"], story)
+                        row["channel_id"], row["message_id"], row["digest_id"], story, from_db(row["sending_at"]))
