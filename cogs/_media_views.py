@@ -12,6 +12,7 @@ import discord
 from bot.checks import require_moderator
 from bot.domain.discord_text import neutralise, truncate
 from bot.domain.media import MediaItem, Submission
+from bot.errors import UserError
 from bot.replies import report_error
 
 from ._common import fanbot
@@ -26,7 +27,8 @@ NO_PINGS = discord.AllowedMentions.none()
 
 
 def title_text(item: MediaItem | Submission, limit: int = 256) -> str:
-    return truncate(neutralise(item.title), limit)
+    text = truncate(neutralise(item.title), limit)
+    return f"||{text}||" if item.spoiler else text
 
 
 def _details(item: MediaItem, *, with_id: bool = True) -> str:
@@ -45,11 +47,12 @@ def item_message(item: MediaItem, media_root: Path, *, heading: str = "") -> dic
     player (videos), or the stored file re-uploaded. Spoilers stay hidden until clicked."""
     title = title_text(item, 200)
     lead = f"{heading}\n" if heading else ""
-    if item.spoiler:
-        title = f"||{title}||"
     kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
     if item.file_name:
         path = media_root / item.file_name
+        if not path.is_file():
+            raise UserError(f"The stored file of #{item.id} is missing from fanbot's media folder; "
+                            "a moderator can remove the item and add the file again.")
         filename = f"{item.id}{path.suffix}"
         kwargs["file"] = discord.File(path, filename=filename, spoiler=item.spoiler)
         if item.kind == "image" and not item.spoiler:
@@ -77,7 +80,7 @@ def results_embed(items: list[MediaItem], query: str) -> discord.Embed:
     lines = []
     for i in items:
         extra = _details(i, with_id=False)
-        lines.append(f"**#{i.id}** {title_text(i, 100)}{' (spoiler)' if i.spoiler else ''}{' · ' + extra if extra else ''}")
+        lines.append(f"**#{i.id}** {title_text(i, 100)}{' · ' + extra if extra else ''}")
     embed = discord.Embed(title=truncate(f"Media matching “{query}”", 256),
                           description="\n".join(lines)[:4000], colour=COLOUR)
     embed.set_footer(text="Show one with /media show item")

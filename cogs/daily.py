@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.errors import UserError
+
 from ._media_views import birthday_message, item_message
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ class DailyCog(commands.Cog):
         for post in await daily.due(now, self._has_channel):
             try:
                 await self._send(post)
+            except UserError as error:  # e.g. the item's stored file is gone: give up today's post, say why
+                log.warning("daily %s post for guild %s not sent: %s", post.kind, post.guild_id, error.message)
+                await self.bot.services.daily.not_sent(post, error.message)
             except discord.HTTPException:
                 # 5xx or network: the claim stays and is resent (same nonce) on a later tick, briefly.
                 log.warning("daily %s post for guild %s failed; will retry", post.kind, post.guild_id, exc_info=True)

@@ -87,7 +87,7 @@ async def test_moderator_adds_a_video_link_and_a_photo_and_fans_find_them(start_
 
 
 async def test_spoilers_are_hidden(start_bot, server, double):
-    await _ready(start_bot, server)
+    bot = await _ready(start_bot, server)
     await server.invoke(server.mod, "media add", title="Ending scene", url="https://example.com/end.jpg", spoiler=True)
     link = await server.invoke(server.fan, "media show", item="id:1")
     assert "||https://example.com/end.jpg||" in link.content and "||Ending scene||" in link.content
@@ -99,6 +99,12 @@ async def test_spoilers_are_hidden(start_bot, server, double):
     await shown.wait_done()
     message = (shown.followups or [shown.original])[0]
     assert message["attachments"][0]["filename"] == "SPOILER_2.mp4"
+    found = await server.invoke(server.fan, "media search", query="finale")
+    assert "||Finale||" in found.embeds[0]["description"]
+    for path in bot.settings.media_path.rglob("*.mp4"):
+        path.unlink()  # an operator cleaned the folder by hand
+    lost = await server.invoke(server.fan, "media show", item="id:2")
+    assert lost.ephemeral and "missing" in lost.content
 
 
 async def test_fan_submission_is_approved_rejected_and_fans_cannot_decide(start_bot, server, double):
