@@ -132,3 +132,16 @@ async def test_an_unfollowed_star_is_named_but_not_pinged(repo, journal_db, cloc
     await StarRepository(journal_db).set_followed(song, False)
     [matched] = (await repo.get(a)).story.stars
     assert matched.name == "Song Hye-kyo" and matched.role_id is None
+
+
+async def test_postpone_keeps_a_maybe_sent_row_sending_and_a_refused_one_pending(repo, journal_db, clock):
+    a = await repo.record_story(GUILD, title="A", link="https://x.example/a", now=clock.now())
+    b = await repo.record_story(GUILD, title="B", link="https://x.example/b", now=clock.now())
+    for announcement_id in (a, b):
+        await repo.begin_send(announcement_id, CHANNEL, clock.now())
+    await repo.postpone(a, "503 Service Unavailable", clock.now() + timedelta(seconds=30), maybe_sent=True)
+    await repo.postpone(b, "403 Missing Permissions", None)
+    rows = {r["id"]: r for r in await journal_db.fetchall("SELECT * FROM announcements")}
+    assert (rows[a]["status"], rows[b]["status"]) == ("sending", "pending")
+    assert rows[a]["sending_at"] is not None and rows[b]["next_attempt_at"] is None
+    assert [x.id for x in await repo.due(GUILD, clock.now())] == [b]
