@@ -137,17 +137,26 @@ class PollRepository:
     async def apply_votes(self, requests: Sequence[VoteRequest], now: datetime) -> list[VoteOutcome]:
         """Apply a batch of votes in one transaction, in order; each gets its own outcome.
 
-        One transaction per batch keeps a burst of clicks cheap; the caller answers each voter only
+        The batch costs a fixed handful of statements (read the polls and the voters' current
+        choices, then one DELETE and one INSERT batch), however many votes it holds: under a burst
+        the database work per vote shrinks instead of queueing. The caller answers each voter only
         after this returns, i.e. after the commit."""
         stamp = to_db(now)
-        outcomes: list[VoteOutcome] = []
-        metas: dict[int, _PollMeta | None] = {}
         async with self._db.transaction() as tx:
-            for req in requests:
-                if req.poll_id not in metas:
-                    metas[req.poll_id] = await _meta(tx, req.poll_id)
-                meta = metas[req.poll_id]
-                outcomes.append(await _apply(tx, meta, req, stamp))
+            metas = await _metas(tx, {r.poll_id for r in requests})
+            before = await _current(tx, [r for r in requests if (m := metas.get(r.poll_id)) and m.guild_id == r.guild_id])
+            state = {key: set(choices) for key, choices in before.items()}
+            outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
+            deletes, inserts = [], []
+            for (poll_id, voter_id), final in state.items():
+                initial = before.get((poll_id, voter_id), frozenset())
+                deletes += [(poll_id, voter_id, p) for p in initial - final]
+                inserts += [(poll_id, voter_id, p, stamp) for p in sorted(final - initial)]
+            if deletes:
+                await tx.executemany("DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes)
+            if inserts:
+                await tx.executemany(
+                    "INSERT OR IGNORE INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?)", inserts)
         return outcomes
 
     async def counts(self, poll_id: int) -> dict[int, int]:
@@ -225,52 +234,67 @@ class PollRepository:
         return list(polls.items())
 
 
-async def _meta(tx: Transaction, poll_id: int) -> _PollMeta | None:
-    row = await tx.fetchone(
-        "SELECT guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
-        " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n FROM polls WHERE id = ?",
-        (poll_id,),
-    )
-    if row is None:
-        return None
-    return _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"], row["n"])
+async def _metas(tx: Transaction, poll_ids: set[int]) -> dict[int, _PollMeta]:
+    found: dict[int, _PollMeta] = {}
+    ids = sorted(poll_ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        rows = await tx.fetchall(
+            "SELECT id, guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
+            " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n "
+            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for row in rows:
+            found[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"], row["n"])
+    return found
 
 
-async def _apply(tx: Transaction, meta: _PollMeta | None, req: VoteRequest, stamp: str) -> VoteOutcome:
+async def _current(tx: Transaction, requests: Sequence[VoteRequest]) -> dict[tuple[int, int], frozenset[int]]:
+    """Each voter's choices before the batch: one query per poll and 500 voters."""
+    voters: dict[int, set[int]] = {}
+    for r in requests:
+        voters.setdefault(r.poll_id, set()).add(r.voter_id)
+    current: dict[tuple[int, int], set[int]] = {}
+    for poll_id, ids in voters.items():
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            rows = await tx.fetchall(
+                f"SELECT voter_id, position FROM poll_votes WHERE poll_id = ? AND voter_id IN ({','.join('?' * len(chunk))})",
+                (poll_id, *chunk),
+            )
+            for row in rows:
+                current.setdefault((poll_id, row[0]), set()).add(row[1])
+        for voter_id in ids:
+            current.setdefault((poll_id, voter_id), set())
+    return {key: frozenset(value) for key, value in current.items()}
+
+
+def _decide(meta: _PollMeta | None, req: VoteRequest, stamp: str, state: dict[tuple[int, int], set[int]]) -> VoteOutcome:
+    """The outcome of one vote given the choices so far in this batch; updates `state` in place."""
     # A poll of another server is as unknown as one that never existed.
     if meta is None or meta.guild_id != req.guild_id:
         return VoteOutcome(UNKNOWN)
     if meta.closed or stamp >= meta.closes_at:
         return VoteOutcome(CLOSED, max_choices=meta.max_choices)
     wanted = {req.option} if req.choices is None else set(req.choices)
-    if not wanted and req.choices is None or any(o is None or not 0 <= o < meta.option_count for o in wanted):
+    if any(o is None or not 0 <= o < meta.option_count for o in wanted):
         return VoteOutcome(BAD_OPTION, max_choices=meta.max_choices)
-    rows = await tx.fetchall("SELECT position FROM poll_votes WHERE poll_id = ? AND voter_id = ?",
-                             (req.poll_id, req.voter_id))
-    current = frozenset(r[0] for r in rows)
+    key = (req.poll_id, req.voter_id)
+    current = frozenset(state[key])
     if req.choices is None:
         assert req.option is not None
         new, action = toggle_choice(current, req.option, meta.max_choices)
+    elif len(req.choices) > meta.max_choices:
+        return VoteOutcome(FULL, current, "full", meta.max_choices)
     else:
-        if len(req.choices) > meta.max_choices:
-            return VoteOutcome(FULL, current, "full", meta.max_choices)
         new, action = frozenset(req.choices), ("same" if frozenset(req.choices) == current else "set")
     if action == "full":
         return VoteOutcome(FULL, current, action, meta.max_choices)
     if action == "same":
         return VoteOutcome(SAME, current, action, meta.max_choices)
-    removed = current - new
-    added = new - current
-    if removed:
-        await tx.execute(
-            f"DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position IN ({','.join('?' * len(removed))})",
-            (req.poll_id, req.voter_id, *removed),
-        )
-    if added:
-        await tx.executemany(
-            "INSERT OR IGNORE INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?)",
-            [(req.poll_id, req.voter_id, p, stamp) for p in sorted(added)],
-        )
+    state[key] = set(new)
     return VoteOutcome(OK, new, action, meta.max_choices)
 
 
