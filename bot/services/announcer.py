@@ -105,6 +105,10 @@ class Announcer:
                     delivered += await self._deliver_guild(guild_id, now)
                 except _Stop:
                     continue
+                except Exception:
+                    # One server's trouble must not hold up the others; its rows stay waiting (an
+                    # interrupted one in 'sending', resent with its nonce next time).
+                    log.exception("delivering news in guild %s failed; will try again", guild_id)
         return delivered
 
     async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
