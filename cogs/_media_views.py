@@ -18,6 +18,7 @@ from bot.replies import report_error
 from ._common import fanbot
 
 if TYPE_CHECKING:
+    from bot.client import FanBot
     from bot.services.daily import DailyPost
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,20 @@ def card_view(sub: Submission) -> discord.ui.View:
     view.add_item(SubmissionButton("approve", sub.id))
     view.add_item(SubmissionButton("reject", sub.id))
     return view
+
+
+async def post_card(bot: "FanBot", sub: Submission) -> discord.Message | None:
+    """The moderators' card for a submission in the mod-log, with the stored file attached; records where it is."""
+    media = bot.services.media
+    star = await bot.services.stars.get(sub.guild_id, sub.star_id) if sub.star_id else None
+    card: dict[str, Any] = {"embed": card_embed(sub, star_name=star.name if star else None), "view": card_view(sub)}
+    if sub.file_name:
+        path = media.path_of(sub.file_name)
+        card["file"] = discord.File(path, filename=f"submission-{sub.id}{path.suffix}")
+    message = await bot.poster.send(sub.guild_id, "modlog", **card)
+    if message is not None:
+        await media.set_card(sub, message.channel.id, message.id)
+    return message
 
 
 def birthday_message(post: "DailyPost") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,17 +11,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
+from bot.domain.media import MediaItem
 from bot.errors import UserError
 from bot.services.media import Upload
 
 from ._common import followed_star_autocomplete, guild_id
-from ._media_views import (NO_PINGS, SubmissionButton, card_embed, card_view, item_message, results_embed,
-                           title_text)
+from ._media_views import NO_PINGS, SubmissionButton, item_message, post_card, results_embed, title_text
 
 if TYPE_CHECKING:
     from bot.client import FanBot
 
 log = logging.getLogger(__name__)
+
+CARD_JOB = "media-queue-cards"
 
 
 def upload_of(file: discord.Attachment | None) -> Upload | None:
@@ -33,7 +36,17 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.scheduler.add(CARD_JOB, self.post_missing_cards, every=300)
+
+    async def post_missing_cards(self, now: datetime) -> None:
+        """A submission stored just before a crash still reaches the moderators."""
+        for sub in await self.bot.services.media.cardless():
+            if await post_card(self.bot, sub) is None:
+                return  # the mod-log is unset or paused; try again next time
+
     async def cog_unload(self) -> None:
+        self.bot.scheduler.remove(CARD_JOB)
         media = self.bot.services.media if self.bot.services else None
         if media is not None:
             await media.aclose()
@@ -95,7 +108,7 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
         await interaction.response.send_message(embed=results_embed(items, query), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
-    async def _share(self, interaction: discord.Interaction, item) -> None:
+    async def _share(self, interaction: discord.Interaction, item: MediaItem) -> None:
         kwargs = item_message(item, self.bot.services.media.root)
         if "file" in kwargs:
             await interaction.response.defer(thinking=True)  # re-uploading a stored file can be slow
@@ -117,17 +130,11 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
         media = self.bot.services.media
         sub = await media.submit(gid, interaction.user.id, title=title, url=url, upload=upload_of(file), star=star,
                                  tags=tags)
-        star_obj = await self.bot.services.stars.get(gid, sub.star_id) if sub.star_id else None
-        card = {"embed": card_embed(sub, star_name=star_obj.name if star_obj else None), "view": card_view(sub)}
-        if sub.file_name:
-            card["file"] = discord.File(media.path_of(sub.file_name), filename=f"submission-{sub.id}"
-                                        f"{media.path_of(sub.file_name).suffix}")
-        message = await self.bot.poster.send(gid, "modlog", **card)
+        message = await post_card(self.bot, sub)
         if message is None:
             await media.withdraw(sub)
             raise UserError("The moderators' channel is not reachable right now, so nothing was submitted; "
                             "try again later.")
-        await media.set_card(sub, message.channel.id, message.id)
         await interaction.followup.send(
             f"Thanks! Submission #{sub.id} “{title_text(sub, 100)}” is waiting for a moderator. You will be "
             "mentioned in the media channel when it is decided.", ephemeral=True, allowed_mentions=NO_PINGS)

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,6 +152,11 @@ class MediaService:
         await self.repo.withdraw(sub.guild_id, sub.id)
         if sub.file_name:
             await self._discard_name(sub.file_name)
+
+    async def cardless(self, grace: timedelta = timedelta(minutes=2)) -> list[Submission]:
+        """Submissions stored but never shown to moderators, older than `grace` (so a /media submit
+        still posting its card is left alone)."""
+        return await self.repo.cardless(self._clock.now() - grace)
 
     async def set_card(self, sub: Submission, channel_id: int, message_id: int) -> None:
         await self.repo.set_card(sub.id, channel_id, message_id)

@@ -150,6 +150,13 @@ class MediaRepository:
                                       (guild_id, submission_id))
         return _submission(row) if row else None
 
+    async def cardless(self, submitted_before: datetime) -> list[Submission]:
+        """Pending submissions whose card never reached the mod-log (a crash between storing and posting)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM media_submissions WHERE status = 'pending' AND card_message_id IS NULL"
+            " AND submitted_at < ? ORDER BY id", (to_db(submitted_before),))
+        return [_submission(r) for r in rows]
+
     async def pending_count(self, guild_id: int) -> int:
         return int(await self._db.fetchval(
             "SELECT COUNT(*) FROM media_submissions WHERE guild_id = ? AND status = 'pending'", (guild_id,)))

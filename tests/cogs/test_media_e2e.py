@@ -253,3 +253,27 @@ async def test_media_hour_and_time_zone_are_the_servers(start_bot, server, clock
     clock.set(datetime(2026, 7, 1, 13, 0, tzinfo=timezone.utc))  # 09:00 EDT
     await bot.scheduler.run_once(force=True)
     assert len(server.messages("media")) == 1
+
+
+async def test_a_submission_stored_before_a_crash_still_reaches_the_moderators(start_bot, server, double, clock):
+    bot = await _ready(start_bot, server)
+    gid = int(server.guild.id)
+    # As if the bot died between storing the submission and posting its card.
+    await bot.services.media.submit(gid, int(server.fan.id), title="Lost card", url="https://example.com/lost")
+    bot = await start_bot.restart(bot)
+    await bot.scheduler.run_once(force=True)
+    assert server.messages("modlog") == []  # too recent: a /media submit may still be posting it
+    clock.advance(180)
+    await bot.scheduler.run_once(force=True)
+    await bot.scheduler.run_once(force=True)
+    cards = server.messages("modlog")
+    assert len(cards) == 1 and _custom_ids(cards[0]) == ["media:approve:1", "media:reject:1"]
+    approved = await server.click(server.mod, cards[0], "media:approve:1")
+    assert approved.response_type == 7
+
+
+async def test_without_a_mod_log_channel_submissions_are_refused_up_front(start_bot, server):
+    bot = await start_bot()
+    ix = await server.invoke(server.fan, "media submit", title="Kitten", url=KITTEN)
+    assert ix.ephemeral and "mod-log" in ix.content
+    assert await bot.services.media.repo.pending_count(int(server.guild.id)) == 0
