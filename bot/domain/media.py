@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -74,19 +74,6 @@ class FileType:
     mime: str
     ext: str
     kind: str  # "image" or "video"
-
-
-@dataclass(frozen=True, slots=True)
-class MediaDraft:
-    """Validated input for a new item or submission (the file, if any, is handled separately)."""
-
-    title: str
-    url: str | None = None
-    url_key: str | None = None
-    kind: str = "link"
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    credit: str | None = None
-    spoiler: bool = False
 
 
 def clean_title(raw: str, *, what: str = "title", limit: int = MAX_TITLE) -> str:

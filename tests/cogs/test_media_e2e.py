@@ -167,6 +167,14 @@ async def test_buttons_survive_a_restart_and_two_moderators_race(start_bot, serv
     told = await double.wait_for_message(server.channels["media"].id, lambda m: server.fan.id in m["content"])
     assert told["attachments"][0]["filename"] == "1.mp4"
 
+    photo = double.attach_file("photo.png", "image/png", PNG)
+    sub = await server.invoke(server.fan, "media submit", title="Photo", file=photo)
+    await sub.wait_done()
+    assert len(list(bot.settings.media_path.rglob("*.png"))) == 1
+    await server.click(server.mod, server.messages("modlog")[-1], "media:reject:2")
+    assert list(bot.settings.media_path.rglob("*.png")) == []  # a rejected file is not kept
+    assert len(list(bot.settings.media_path.rglob("*.mp4"))) == 1
+
 
 async def test_bad_input_gets_a_short_private_error_and_changes_nothing(start_bot, server, double):
     bot = await _ready(start_bot, server, media_max_bytes=1024 * 1024)
