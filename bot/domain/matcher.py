@@ -105,7 +105,10 @@ class StarMatcher:
         sizes: set[int] = set()
         for star, names in stars:
             for name in names:
-                rule = name if isinstance(name, NameRule) else by_key.get(name_key(name)) or _default_rule(name)
+                if isinstance(name, NameRule):
+                    rule = name
+                else:
+                    rule = (by_key.get(name_key(name)) if by_key else None) or _default_rule(name)
                 added = self._add(star, rule)
                 if added and is_hangul(added):
                     sizes.add(len(added))
@@ -114,7 +117,7 @@ class StarMatcher:
 
     def _add(self, star: Hashable, rule: NameRule) -> str | None:
         folded = fold(rule.text).strip().lstrip("#@")
-        key = name_key(folded)
+        key = "".join(ch for ch in folded.casefold() if ch.isalnum())  # name_key, without folding twice
         if not key:
             return None
         unless = frozenset(u if is_hangul(u) else name_key(u) for u in rule.unless)

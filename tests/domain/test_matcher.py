@@ -254,7 +254,7 @@ def test_five_thousand_aliases_build_fast_and_match_in_one_pass() -> None:
     m = StarMatcher.build(stars)
     built = time.perf_counter() - started
     assert len(m) == 5000
-    assert built < 0.5
+    assert built < 0.8  # ~0.2 s measured; margin for a busy CI machine
     assert m.match("Kim Ba-ba0 and X1 and Lee Bo-ba1") == [0, 1]
     assert m.match(chr(0xAC00 + 7) + "수아가 왔다") == [7]
 
