@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -105,10 +106,12 @@ class PollsCog(commands.Cog):
                                     from_top_proposals=from_top_proposals, duration=duration,
                                     max_choices=max_choices, anonymous=anonymous, hide_results=hide_results)
         counts = None if poll.hide_results else await service.counts(poll)
+        attached = False
         try:
             message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts), view=poll_view(poll))
             if message is not None:
                 await service.attach_message(poll, message.channel.id, message.id)
+                attached = True
                 await interaction.response.send_message(
                     f"Poll #{poll.id} is up in {message.channel.mention}: {message.jump_url}", ephemeral=True)
                 return
@@ -119,8 +122,10 @@ class PollsCog(commands.Cog):
             if not isinstance(sent, discord.InteractionMessage):
                 sent = await interaction.original_response()
             await service.attach_message(poll, sent.channel.id, sent.id)
+            attached = True
         except BaseException:
-            await service.discard(poll)  # a poll nobody can see must not linger (no votes can exist yet)
+            if not attached:
+                await service.discard(poll)  # a poll nobody can see must not linger (no votes can exist yet)
             raise
 
     @poll.command(name="close", description="Close a poll now and post its results")
@@ -149,11 +154,11 @@ class PollsCog(commands.Cog):
                                     value=str(pid)) for pid, q, is_open in found]
 
     # -- closing -----------------------------------------------------------------------------
-    async def close_due(self, now: object) -> None:
+    async def close_due(self, now: datetime) -> None:
         """Scheduler job: close polls whose time came (also while the bot was down), then post any
         results still owed (a post that failed before is retried here)."""
         service = self.bot.services.polls
-        for poll in await service.close_due(now):  # type: ignore[arg-type]
+        for poll in await service.close_due(now):
             await self.finish(poll)
         for poll in await service.unannounced():
             await self.announce(poll)
