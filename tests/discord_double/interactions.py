@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,9 @@ class InteractionHandle:
         self.response_latency: float | None = None
         self.original_id: str | None = None
         self.followup_ids: list[str] = []
+        # Set by the callback route, so a waiter wakes for its own answer only (under a burst of
+        # thousands of clicks, re-checking every waiter on every change swamped the event loop).
+        self.responded = asyncio.Event()
 
     # -- what the bot answered ----------------------------------------------------------------
     @property
@@ -98,7 +103,12 @@ class InteractionHandle:
 
     # -- waiting -------------------------------------------------------------------------------
     async def wait_response(self, timeout: float = 5.0) -> dict[str, Any]:
-        return await self.double.changes.wait_for(lambda: self.response, timeout, f"a response to {self.describe()}")
+        try:
+            await asyncio.wait_for(self.responded.wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"discord double: timed out after {timeout}s waiting for a response to {self.describe()}") from None
+        assert self.response is not None
+        return self.response
 
     async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
         return await self.double.changes.wait_for(

@@ -173,6 +173,7 @@ async def interaction_callback(d: DiscordDouble, req: RecordedRequest, ix_id: st
     handle.response, handle.response_files = body, req.files
     handle.response_latency = d.now() - handle.sent_at
     handle.original_id = message["id"] if message is not None else None
+    handle.responded.set()
     d.changes.notify()
     resource: dict[str, Any] = {"type": kind}
     if message is not None and kind != 6:

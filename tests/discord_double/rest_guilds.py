@@ -43,7 +43,7 @@ async def get_channel(d: DiscordDouble, req: RecordedRequest, channel_id: str) -
 
 @route("GET", "/users/{user_id}")
 async def get_user(d: DiscordDouble, req: RecordedRequest, user_id: str) -> Any:
-    user = next((u for u in d.known_users() if u.id == user_id), None)
+    user = d.find_user(user_id)
     if user is None:
         raise unknown("user")
     return user.payload()
@@ -51,7 +51,7 @@ async def get_user(d: DiscordDouble, req: RecordedRequest, user_id: str) -> Any:
 
 @route("POST", "/users/@me/channels")
 async def open_dm(d: DiscordDouble, req: RecordedRequest) -> Any:
-    user = next((u for u in d.known_users() if u.id == str((req.json or {}).get("recipient_id"))), None)
+    user = d.find_user(str((req.json or {}).get("recipient_id")))
     if user is None:
         raise ApiError(400, 50033, "Invalid Recipient(s)")
     return d.dm_channel(user).payload()

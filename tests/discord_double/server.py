@@ -132,6 +132,15 @@ class DiscordDouble(Actions):
             users.update({m.id: m.user for m in guild.members.values()})
         return list(users.values())
 
+    def find_user(self, user_id: str) -> User | None:
+        if user_id == self.bot_user.id:
+            return self.bot_user
+        for guild in self.guilds.values():
+            member = guild.members.get(user_id)
+            if member is not None:
+                return member.user
+        return None
+
     def find_channel(self, channel_id: Any) -> tuple[Guild | None, Channel] | None:
         key = str(getattr(channel_id, "id", channel_id))
         for guild in self.guilds.values():
