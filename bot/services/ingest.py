@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..domain.discord_text import neutralise
-from ..domain.feeds import ParsedFeed, parse_feed
+from ..domain.feeds import FeedEntry, ParsedFeed, parse_feed
 from ..errors import FeedError, FetchError
 from ..net.fetcher import Fetcher, FetchResult
-from ..storage.database import Database
+from ..storage.database import Database, Transaction
 from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess
 from ..storage.news import NewsRepository
 from .matching import NewsMatcher
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 6
 MAX_BACKOFF = timedelta(hours=24)
 CONCURRENCY = 20
+FLUSH_EVERY = 200  # unchanged feeds per background write during a cycle
 
 ModNotice = Callable[[int, str], Awaitable[object]]
 
@@ -35,6 +38,14 @@ class CycleReport:
     new_stories: int = 0
     story_ids: list[int] = field(default_factory=list)
     disabled: list[tuple[FeedSource, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    feed: FeedSource
+    keys: list[str]  # every entry key the feed carries now
+    matches: list[tuple[FeedEntry, list[int]]]  # unseen items naming this server's stars, oldest first
+    success: PollSuccess
 
 
 def backoff(interval: float, failures: int) -> timedelta:
@@ -64,9 +75,11 @@ class Poller:
         self.interval = interval
         self.max_bytes = max_bytes
         self.fetcher: Fetcher | None = None
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._semaphore = asyncio.Semaphore(concurrency)  # shared: a refresh during a cycle adds no more
         self._in_flight: set[int] = set()
         self._rng = random.Random()
+        self._parse_pool: ThreadPoolExecutor | None = None
 
     def next_poll(self, now: datetime) -> datetime:
         # A little jitter so feeds added together drift apart instead of polling in lockstep.
@@ -78,23 +91,55 @@ class Poller:
             feed.url, etag=feed.etag, last_modified=feed.last_modified, max_bytes=self.max_bytes
         )
 
-    @staticmethod
-    async def parse(result: FetchResult) -> ParsedFeed:
-        return await asyncio.to_thread(parse_feed, result.body, url=result.final_url, content_type=result.content_type)
+    async def parse(self, result: FetchResult) -> ParsedFeed:
+        # One parsing thread: parsing holds the GIL, so more threads add no speed, only longer
+        # waits for the event loop (a stalled gateway heartbeat, slow command replies).
+        if self._parse_pool is None:
+            self._parse_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-parse")
+        job = functools.partial(parse_feed, result.body, url=result.final_url, content_type=result.content_type)
+        return await asyncio.get_running_loop().run_in_executor(self._parse_pool, job)
+
+    def close(self) -> None:
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=False, cancel_futures=True)
+            self._parse_pool = None
 
     async def poll(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
-        """Poll these feeds once each; one feed's failure (or bug) never stops the others."""
+        """Poll these feeds once each; one feed's failure (or bug) never stops the others.
+
+        Fetching, parsing and matching run concurrently; everything they found is then written in
+        one transaction (a savepoint per changed feed), so a cycle costs a handful of commits, not
+        one per feed.
+        """
         report = CycleReport()
         if not feeds:
             return report
         await self._matcher.ready()
+        plans: list[_Plan] = []
         successes: list[PollSuccess] = []
         failures: list[PollFailure] = []
         chosen = [f for f in feeds if f.id not in self._in_flight]
         self._in_flight.update(f.id for f in chosen)
         try:
-            await asyncio.gather(*(self._poll_one(f, now, report, successes, failures) for f in chosen))
-            await self._feeds.save_outcomes(successes, failures)
+            queue = iter(chosen)
+            flushes: list[asyncio.Task[None]] = []
+
+            async def worker() -> None:
+                # A few workers pulling from one queue, not a task per feed: a thousand tasks all
+                # woken in one loop iteration would stall everything else the bot does.
+                for feed in queue:
+                    await self._poll_one(feed, now, report, plans, successes, failures)
+                    if len(successes) >= FLUSH_EVERY and (not flushes or flushes[-1].done()):
+                        # Unchanged feeds' bookkeeping is written while the rest are still fetched.
+                        batch = successes[:]
+                        successes.clear()
+                        flushes.append(asyncio.create_task(self._feeds.save_outcomes(batch, [])))
+
+            try:
+                await asyncio.gather(*(worker() for _ in range(min(self._concurrency, len(chosen)))))
+            finally:
+                await asyncio.gather(*flushes)
+            await self._write(plans, successes, failures, now, report)
         finally:
             self._in_flight.difference_update(f.id for f in chosen)
         report.polled = len(chosen)
@@ -106,6 +151,7 @@ class Poller:
         feed: FeedSource,
         now: datetime,
         report: CycleReport,
+        plans: list[_Plan],
         successes: list[PollSuccess],
         failures: list[PollFailure],
     ) -> None:
@@ -118,9 +164,11 @@ class Poller:
                     return
                 parsed = await self.parse(result)
                 ok = PollSuccess(feed.id, now, self.next_poll(now), result.etag, result.last_modified)
-                changed = await self.ingest(feed, parsed, ok, now, report)
-                if not changed:
+                plan = await self.plan(feed, parsed, ok)
+                if plan is None:
                     successes.append(ok)
+                else:
+                    plans.append(plan)
             except (FetchError, FeedError) as exc:
                 failures.append(self._failure(feed, now, str(exc), report))
             except Exception:
@@ -134,39 +182,70 @@ class Poller:
             report.disabled.append((feed, error))
         return PollFailure(feed.id, now, now + backoff(self.interval, count), error, count, disabled)
 
+    async def plan(self, feed: FeedSource, parsed: ParsedFeed, success: PollSuccess) -> _Plan | None:
+        """What to write for this feed's items, or None when it brought nothing new (no write needed)."""
+        keys = [item.guid for item in parsed.items]
+        # Committed reads: most polls of a feed without validators bring nothing new.
+        fresh = set(await self._news.unseen(feed.id, keys)) if feed.primed else set(keys)
+        if not fresh:
+            return None
+        matches: list[tuple[FeedEntry, list[int]]] = []
+        # Oldest first, so stories are recorded (and announced) in the order they appeared.
+        for item in reversed(parsed.items):
+            if item.guid in fresh:
+                stars = self._matcher.match(feed.guild_id, f"{item.title}\n{item.summary}")
+                if stars:
+                    matches.append((item, stars))
+        return _Plan(feed, keys, matches, success)
+
     async def ingest(
         self, feed: FeedSource, parsed: ParsedFeed, success: PollSuccess, now: datetime, report: CycleReport
-    ) -> bool:
-        """Record the items this feed has not delivered before; True if a write was needed.
+    ) -> None:
+        """Record what one feed brought (used by /feeds add, which fetched it already)."""
+        await self._matcher.ready()
+        plan = await self.plan(feed, parsed, success)
+        await self._write([plan] if plan else [], [] if plan else [success], [], now, report)
 
-        An unprimed feed (just added) records its items as seen without announcing them.
-        """
-        keys = [item.guid for item in parsed.items]
-        # Committed reads first: most polls of a feed without validators bring nothing new.
-        if feed.primed and not await self._news.unseen(feed.id, keys):
-            return False
+    async def _write(
+        self, plans: list[_Plan], successes: list[PollSuccess], failures: list[PollFailure], now: datetime,
+        report: CycleReport,
+    ) -> None:
+        if not plans:
+            await self._feeds.save_outcomes(successes, failures)
+            return
         async with self._db.transaction() as tx:
-            current = await self._feeds.get_tx(tx, feed.id)
-            if current is None:
-                return True  # removed while we were fetching
-            fresh = set(await self._news.unseen(feed.id, keys, tx))
-            announce = current.primed
-            await self._news.mark_seen(tx, feed.id, fresh, now)
-            if announce:
-                # Oldest first, so stories are recorded (and announced) in the order they appeared.
-                for item in reversed(parsed.items):
-                    if item.guid not in fresh:
-                        continue
-                    fresh.discard(item.guid)
-                    stars = self._matcher.match(feed.guild_id, f"{item.title}\n{item.summary}")
-                    if not stars:
-                        continue
-                    story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now)
-                    if story_id is not None:
-                        report.story_ids.append(story_id)
-                        report.new_stories += 1
-            await self._feeds.save_success(tx, success)
-        return True
+            primed = await self._feeds.primed_flags(tx, [p.feed.id for p in plans])
+            for plan in plans:
+                if plan.feed.id not in primed:
+                    continue  # removed while we were fetching
+                await tx.execute("SAVEPOINT feed")
+                try:
+                    story_ids = await self._record(tx, plan, primed[plan.feed.id], now)
+                except Exception:
+                    await tx.execute("ROLLBACK TO feed")
+                    log.exception("recording feed %s (%s) failed", plan.feed.id, plan.feed.url)
+                    failures.append(self._failure(plan.feed, now, "fanbot could not record this feed's items", report))
+                else:
+                    report.story_ids.extend(story_ids)
+                    successes.append(plan.success)
+                await tx.execute("RELEASE feed")
+            await self._feeds.save_outcomes_tx(tx, successes, failures)
+        report.new_stories = len(report.story_ids)
+
+    async def _record(self, tx: Transaction, plan: _Plan, primed: bool, now: datetime) -> list[int]:
+        feed = plan.feed
+        # Checked again inside the transaction: another poll of this feed may have just recorded them.
+        fresh = set(await self._news.unseen(feed.id, plan.keys, tx))
+        await self._news.mark_seen(tx, feed.id, fresh, now)
+        if not primed:
+            return []  # a new feed's backlog: seen, never announced
+        story_ids = []
+        for item, stars in plan.matches:
+            if item.guid in fresh:
+                story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now)
+                if story_id is not None:
+                    story_ids.append(story_id)
+        return story_ids
 
     async def notify_disabled(self, report: CycleReport, notify: ModNotice | None) -> None:
         for feed, feed_error in report.disabled:

@@ -107,6 +107,7 @@ class NewsService:
             await self._session.close()
             self._session = None
             self.poller.fetcher = None
+        self.poller.close()
 
     # -- polling ----------------------------------------------------------------------------
     async def poll_due(self, now: datetime | None = None, *, limit: int | None = MAX_PER_CYCLE) -> CycleReport:
@@ -166,9 +167,7 @@ class NewsService:
         assert feed is not None
         report = CycleReport()
         success = PollSuccess(feed.id, now, first_poll, result.etag, result.last_modified)
-        await self.matcher.ready()
-        if not await self.poller.ingest(feed, parsed, success, now, report):
-            await self.feeds.save_outcomes([success], [])
+        await self.poller.ingest(feed, parsed, success, now, report)
         if report.story_ids and self.after_new_stories is not None:
             await self.after_new_stories(now)
         fresh = await self.feeds.get(guild_id, feed.id)
