@@ -216,6 +216,15 @@ class NewsService:
             await self.add_star_search(star.guild_id, star)
         elif change.kind == "unfollowed":
             await self.feeds.delete_star_search(star.guild_id, star.id)
+        elif change.kind == "edited" and self.settings.star_search_feeds:
+            # A new Hangul name changes the Korean search: swap her search feeds for the new ones.
+            mine = [f for f in await self.feeds.list(star.guild_id) if f.kind == "star_search" and f.star_id == star.id]
+            wanted = {url for url, _ in search_feed_urls(self.settings.star_search_feeds, star)}
+            if mine and {f.url for f in mine} != wanted:
+                for feed in mine:
+                    if feed.url not in wanted:
+                        await self.feeds.delete(star.guild_id, feed.id)
+                await self.add_star_search(star.guild_id, star)
 
     # -- stories ----------------------------------------------------------------------------
     async def latest(self, guild_id: int, *, star: Star | None = None, count: int = 5) -> list[NewsStory]:

@@ -11,7 +11,7 @@ from .database import Database, Transaction
 from .timefmt import to_db
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 10x, and every due feed is built each cycle
 class FeedSource:
     id: int
     guild_id: int
@@ -60,6 +60,11 @@ class PollFailure:
     disabled: bool
 
 
+# In FeedSource's field order, so a row unpacks straight into it.
+_COLUMNS = (
+    "id, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at, "
+    "last_error, last_error_at, consecutive_failures, disabled_at, disabled_reason, primed, added_at"
+)
 _SUCCESS_SQL = (
     "UPDATE feeds SET last_polled_at = ?, last_success_at = ?, next_poll_at = ?, etag = ?, "
     "last_modified = ?, consecutive_failures = 0, primed = 1 WHERE id = ?"
@@ -130,27 +135,27 @@ class FeedRepository:
         return feed_id is not None
 
     async def get(self, guild_id: int, feed_id: int) -> FeedSource | None:
-        row = await self._db.fetchone("SELECT * FROM feeds WHERE guild_id = ? AND id = ?", (guild_id, feed_id))
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE guild_id = ? AND id = ?", (guild_id, feed_id))
         return _row(row) if row else None
 
     async def get_tx(self, tx: Transaction, feed_id: int) -> FeedSource | None:
-        row = await tx.fetchone("SELECT * FROM feeds WHERE id = ?", (feed_id,))
+        row = await tx.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
         return _row(row) if row else None
 
     async def list(self, guild_id: int) -> list[FeedSource]:
-        rows = await self._db.fetchall("SELECT * FROM feeds WHERE guild_id = ? ORDER BY id", (guild_id,))
+        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM feeds WHERE guild_id = ? ORDER BY id", (guild_id,))
         return [_row(r) for r in rows]
 
     async def due(self, now: datetime, limit: int | None = None) -> list[FeedSource]:
         rows = await self._db.fetchall(
-            "SELECT * FROM feeds WHERE disabled_at IS NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
+            f"SELECT {_COLUMNS} FROM feeds WHERE disabled_at IS NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
             (to_db(now), -1 if limit is None else limit),
         )
         return [_row(r) for r in rows]
 
     async def enabled_in(self, guild_id: int) -> list[FeedSource]:
         rows = await self._db.fetchall(
-            "SELECT * FROM feeds WHERE guild_id = ? AND disabled_at IS NULL ORDER BY id", (guild_id,)
+            f"SELECT {_COLUMNS} FROM feeds WHERE guild_id = ? AND disabled_at IS NULL ORDER BY id", (guild_id,)
         )
         return [_row(r) for r in rows]
 
@@ -208,23 +213,10 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _row(row: sqlite3.Row) -> FeedSource:
+    (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
+     last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at) = row
     return FeedSource(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        url=row["url"],
-        name=row["name"],
-        kind=row["kind"],
-        star_id=row["star_id"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        next_poll_at=_time(row["next_poll_at"]),  # type: ignore[arg-type]
-        last_polled_at=_time(row["last_polled_at"]),
-        last_success_at=_time(row["last_success_at"]),
-        last_error=row["last_error"],
-        last_error_at=_time(row["last_error_at"]),
-        consecutive_failures=row["consecutive_failures"],
-        disabled_at=_time(row["disabled_at"]),
-        disabled_reason=row["disabled_reason"],
-        primed=bool(row["primed"]),
-        added_at=_time(row["added_at"]),  # type: ignore[arg-type]
+        id_, guild_id, url, name, kind, star_id, etag, last_modified, _time(next_poll_at), _time(last_polled_at),  # type: ignore[arg-type]
+        _time(last_success_at), last_error, _time(last_error_at), failures, _time(disabled_at), disabled_reason,
+        bool(primed), _time(added_at),  # type: ignore[arg-type]
     )

@@ -222,6 +222,12 @@ async def test_star_search_feeds_follow_the_star(db, stars, make_news, feed_serv
     ]
     assert all(f.kind == "star_search" and f.star_id == star.id and not f.primed for f in feeds)
     assert await news.add_star_search(GUILD, star) == []
+    # A new Hangul name moves the Korean search to it; the English one stays as it was.
+    await stars.edit(GUILD, f"id:{star.id}", hangul="송혜교님")
+    assert [f.url for f in await news.list_feeds(GUILD)] == [
+        feed_server.url("search?q=%22Song+Hye-kyo%22&hl=en-US&gl=US"),
+        feed_server.url("search?q=%22%EC%86%A1%ED%98%9C%EA%B5%90%EB%8B%98%22&hl=ko&gl=KR&ceid=KR:ko"),
+    ]
     await stars.unfollow(GUILD, f"id:{star.id}")
     assert await news.list_feeds(GUILD) == []
 
