@@ -18,6 +18,8 @@ from . import __version__
 from .checks import GuildOnly
 from .clock import Clock, SystemClock
 from .domain.catalogue import Catalogue
+from .net.addresses import AddressPolicy
+from .net.fetcher import create_session
 from .posting import Poster
 from .replies import report_error
 from .scheduler import Scheduler
@@ -92,7 +94,9 @@ class FanBot(commands.Bot):
         if self.settings.discord_api_base:
             await self._use_gateway_from_api()
         if self.http_session is None:
-            self.http_session = aiohttp.ClientSession()
+            # One session for every URL fanbot fetches (feeds, media files), guarded against private
+            # addresses unless FEED_ALLOW_PRIVATE_NETWORKS is set. discord.py keeps its own.
+            self.http_session = create_session(AddressPolicy(allow_private=self.settings.feed_allow_private_networks))
         self.services = build_services(
             self.settings, self.db, self.clock, catalogue=self._catalogue, http=self.http_session
         )

@@ -32,7 +32,7 @@ class StatusCog(commands.GroupCog, group_name="fanbot", group_description="About
         embed.add_field(name="Database", value=f"{services.db.size_bytes() / 1024:.0f} KiB, schema v{await services.db.schema_version()}")
         stars = await services.stars.list(gid)
         embed.add_field(name="Followed stars", value=str(len(stars)))
-        for service in (services.news, services.announcer, services.polls, services.media):
+        for service in (services.news, services.announcer, services.polls, services.media, services.daily):
             if service is not None and hasattr(service, "status_fields"):
                 for name, value in await service.status_fields(gid):
                     embed.add_field(name=name, value=value[:1024])

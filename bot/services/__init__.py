@@ -15,8 +15,8 @@ from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
 from .guilds import GuildConfigService
-from .polls import build_poll_service
 from .media import build_media_services
+from .polls import build_poll_service
 from .news import NewsService
 from .stars import StarService
 
@@ -36,6 +36,7 @@ class Services:
     news: Any = None
     polls: Any = None
     media: Any = None
+    daily: Any = None
     announcer: Any = None
 
 
@@ -56,8 +57,8 @@ def build_services(
         stars=StarService(StarRepository(db), catalogue, clock),
         guilds=GuildConfigService(GuildRepository(db)),
     )
+    services.news = NewsService(settings, db, clock, services.stars, session=http)
     services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
-    services.news = NewsService(settings, db, clock, services.stars)
-    build_media_services(services, http)
     services.polls = build_poll_service(db, services.stars, clock)
+    build_media_services(services, http)
     return services

@@ -281,5 +281,5 @@ def build_media_services(services: "Services", http: "aiohttp.ClientSession | No
 
     repo = MediaRepository(services.db)
     services.media = MediaService(repo, services.stars, services.settings, services.clock, http=http)
-    services.daily = DailyService(DailyRepository(services.db), repo, services.guilds, services.stars,  # type: ignore[attr-defined]
+    services.daily = DailyService(DailyRepository(services.db), repo, services.guilds, services.stars,
                                   services.clock)

@@ -73,6 +73,7 @@ class NewsService:
         *,
         policy: AddressPolicy | None = None,
         resolver: AbstractResolver | None = None,
+        session: aiohttp.ClientSession | None = None,
         limits: FetchLimits | None = None,
         concurrency: int = CONCURRENCY,
     ) -> None:
@@ -90,6 +91,8 @@ class NewsService:
             db, self.feeds, self.news, self.matcher,
             interval=settings.feed_poll_interval, max_bytes=settings.feed_max_bytes, concurrency=concurrency,
         )
+        # The bot's shared guarded session when given (it owns and closes it); otherwise our own.
+        self._given_session = session
         self._session: aiohttp.ClientSession | None = None
         # Set by the cog: a mod-log notice, and "stories are waiting" for the delivery side.
         self.notify_mods: ModNotice | None = None
@@ -98,15 +101,19 @@ class NewsService:
 
     # -- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        if self._session is None:
+        if self.poller.fetcher is not None:
+            return
+        if self._given_session is not None and self._resolver is None:
+            self.poller.fetcher = Fetcher(self._given_session, self._limits)
+        else:
             self._session = create_session(self.policy, resolver=self._resolver)
             self.poller.fetcher = Fetcher(self._session, self._limits)
 
     async def close(self) -> None:
+        self.poller.fetcher = None
         if self._session is not None:
             await self._session.close()
             self._session = None
-            self.poller.fetcher = None
         self.poller.close()
 
     # -- polling ----------------------------------------------------------------------------
