@@ -97,8 +97,6 @@ async def test_a_new_story_reaches_the_news_channel_through_delivery(start_bot, 
     await _add(server, feeds.url("h.xml"))
     feed.items.append(Item("Han So-hee to star in Netflix series", "http://press.example/hs", "hs"))
     await _tick(bot, clock)
-    if getattr(bot.services, "announcer", None) is None:
-        pytest.skip("news delivery is not part of this build")
     posted = await double.wait_for_message(
         server.channels["news"].id,
         lambda m: any("Han So-hee to star in Netflix series" in (e.get("title") or "") for e in m["embeds"]),
