@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(handlers[command]())
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fanbot check-feed URL | head`): not our failure. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 async def run(settings: Settings) -> int:
