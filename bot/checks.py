@@ -43,7 +43,7 @@ async def is_moderator(interaction: discord.Interaction) -> bool:
     config = await bot.services.guilds.get(guild.id)
     if config.mod_role_id is None:
         return False
-    return any(role_id == config.mod_role_id for role_id in member._roles)
+    return member.get_role(config.mod_role_id) is not None
 
 
 def moderator_only() -> Callable[[T], T]:
