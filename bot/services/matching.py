@@ -44,18 +44,22 @@ class NewsMatcher:
         self._catalogue = catalogue
         self._matcher: StarMatcher | None = None
         self._guild_of: dict[int, int] = {}
+        self._stale = True
         self.builds = 0
 
     async def on_star_change(self, change: StarChange) -> None:
-        self._matcher = None
+        self.invalidate()
 
     def invalidate(self) -> None:
-        self._matcher = None
+        # Only mark it stale: a poll cycle in flight keeps matching with the old index (dropping it
+        # would make match() answer [] and the cycle mark those stories seen, losing them).
+        self._stale = True
 
     async def ready(self) -> None:
         """Rebuild the index if a star changed since the last build."""
-        if self._matcher is not None:
+        if not self._stale and self._matcher is not None:
             return
+        self._stale = False
         stars = await self._load()
         self._guild_of = {s.id: s.guild_id for s in stars}
         self._matcher = build_matcher((s.id, star_match_names(s, self._catalogue)) for s in stars)

@@ -292,3 +292,25 @@ async def test_add_refuses_what_is_not_a_working_feed(db, make_news, feed_server
     with pytest.raises(UserError, match="404 Not Found"):
         await news.add_feed(GUILD, feed_server.url("gone"))
     assert await _count(db, "feeds") == 0
+
+
+async def test_a_star_change_mid_cycle_keeps_matching_with_the_old_index():
+    """A follow in another server while a cycle runs must not make match() answer [] (the cycle
+    would then mark those stories seen and they would never be announced)."""
+    from bot.domain.catalogue import Catalogue
+    from bot.domain.stars import Star
+    from bot.services.matching import NewsMatcher
+
+    stars = [Star(id=1, guild_id=10, name="Song Hye-kyo", hangul="송혜교")]
+
+    async def load():
+        return list(stars)
+
+    matcher = NewsMatcher(load, Catalogue.load())
+    await matcher.ready()
+    assert matcher.match(10, "송혜교, 새 드라마") == [1]
+    stars.append(Star(id=2, guild_id=20, name="Han So-hee", hangul="한소희"))
+    matcher.invalidate()  # what a StarChange does
+    assert matcher.match(10, "송혜교, 새 드라마") == [1]
+    await matcher.ready()
+    assert matcher.match(20, "한소희 주연") == [2] and matcher.builds == 2
