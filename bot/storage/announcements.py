@@ -201,7 +201,9 @@ class AnnouncementRepository:
             for announcement_id in announcement_ids:
                 cur = await tx.execute(
                     "UPDATE announcements SET status = 'sending', attempts = attempts + 1, digest_id = ?, "
-                    "channel_id = ?, sending_at = ? WHERE id = ? AND status IN ('pending', 'sending') "
+                    # Only 'pending': a 'sending' row may already be in the channel, and a digest has
+                    # its own nonce, so folding it in could post the story twice.
+                    "channel_id = ?, sending_at = ? WHERE id = ? AND status = 'pending' "
                     "AND digest_id IS NULL",
                     (digest_id, channel_id, to_db(now), announcement_id),
                 )
