@@ -41,9 +41,13 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
             return
         await self.bot.services.guilds.set_channel(guild_id(interaction), kind, channel.id)
         note = ""
-        perms = channel.permissions
-        if not (perms.send_messages and perms.embed_links) and not perms.administrator:
-            note = " Note: fanbot cannot send messages with embeds there yet; give it Send Messages and Embed Links."
+        # AppCommandChannel.permissions are the invoking moderator's; what matters is fanbot's own.
+        guild = interaction.guild
+        resolved = guild.get_channel(channel.id) if guild is not None else None
+        if guild is not None and resolved is not None:
+            perms = resolved.permissions_for(guild.me)
+            if not (perms.send_messages and perms.embed_links):
+                note = " Note: fanbot cannot send messages with embeds there yet; give it Send Messages and Embed Links."
         await interaction.response.send_message(f"{kind.capitalize()} posts will go to {channel.mention}.{note}")
 
     @app_commands.command(name="timezone", description="The server's time zone for birthdays and the media hour")
@@ -60,6 +64,12 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
     @app_commands.command(name="mod-role", description="A role whose members may use moderator commands")
     @moderator_only()
     async def mod_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        if not (interaction.permissions.manage_guild or interaction.permissions.administrator):
+            # Otherwise a delegated moderator could hand moderator rights to a role every fan has.
+            await interaction.response.send_message(
+                "Only members with Manage Server can choose the moderator role.", ephemeral=True
+            )
+            return
         if role.is_default():
             await interaction.response.send_message("@everyone cannot be the moderator role; pick a real role.", ephemeral=True)
             return

@@ -87,7 +87,13 @@ class Database:
                 await self._writer.rollback()
                 raise
             else:
-                await self._writer.commit()
+                try:
+                    await self._writer.commit()
+                except BaseException:
+                    # A failed COMMIT (disk full, I/O error) leaves the transaction open; without
+                    # this every later BEGIN would fail until a restart.
+                    await self._writer.rollback()
+                    raise
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write statement in its own transaction; returns lastrowid (or rowcount for UPDATE/DELETE)."""

@@ -182,3 +182,25 @@ async def test_an_unexpected_failure_gets_a_short_ephemeral_apology_and_a_logged
     assert ix.ephemeral and "went wrong" in ix.content and "fire" not in ix.content
     failures = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
     assert failures and "database on fire" in str(failures[-1].exc_info[1])
+
+
+async def test_only_manage_server_can_choose_the_moderator_role(start_bot, server):
+    bot = await start_bot()
+    helpers = server.guild.add_role("Helpers")
+    helper = server.guild.add_member("helper", roles=[helpers])
+    await server.invoke(server.mod, "config mod-role", role=helpers)
+    everyone_ish = server.guild.add_role("Fans")
+    refused = await server.invoke(helper, "config mod-role", role=everyone_ish)
+    assert refused.ephemeral and "Manage Server" in refused.content
+    assert (await bot.services.guilds.get(int(server.guild.id))).mod_role_id == int(helpers.id)
+
+
+async def test_config_channel_warns_when_fanbot_itself_cannot_post_there(start_bot, server):
+    quiet = server.guild.add_text_channel("quiet")
+    quiet.set_overwrite(server.guild.bot_role, deny=1 << 11)  # fanbot may not send messages here
+    server.guild.refresh()
+    await start_bot()
+    warned = await server.invoke(server.mod, "config channel", kind="media", channel=quiet)
+    assert "cannot send messages" in warned.content
+    fine = await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
+    assert "cannot send" not in fine.content
