@@ -41,9 +41,12 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
 
     async def post_missing_cards(self, now: datetime) -> None:
         """A submission stored just before a crash still reaches the moderators."""
+        # One server's missing mod-log, missing file or Discord error must not hold back the others.
         for sub in await self.bot.services.media.cardless():
-            if await post_card(self.bot, sub) is None:
-                return  # the mod-log is unset or paused; try again next time
+            try:
+                await post_card(self.bot, sub)  # None: that server's mod-log is unset or paused; next time
+            except Exception:
+                log.exception("could not post the card for submission %s", sub.id)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.remove(CARD_JOB)
