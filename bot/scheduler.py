@@ -21,20 +21,24 @@ class _Entry:
     job: Job
     every: float
     last_run: datetime | None = None
+    running: asyncio.Task[None] | None = None
 
 
 class Scheduler:
     """Jobs decide what is due from stored state and the clock they are given, so a test can
     move a ManualClock and call run_once() instead of waiting. In production a background task
-    calls run_once() every `tick_seconds` (a plain task, not ext.tasks: an exception that escapes
-    a tasks.loop ends it for good, and here nothing escapes)."""
+    starts the due jobs every `tick_seconds` (a plain task, not ext.tasks: an exception that escapes
+    a tasks.loop ends it for good, and here nothing escapes).
 
-    def __init__(self, clock: Clock, *, tick_seconds: float | None = 5.0) -> None:
+    Each job runs in its own task and never overlaps itself, so a long feed cycle cannot delay the
+    daily posts or the closing of polls."""
+
+    def __init__(self, clock: Clock, *, tick_seconds: float | None = 5.0, stop_grace: float = 10.0) -> None:
         self._clock = clock
         self._tick = tick_seconds
+        self._stop_grace = stop_grace
         self._jobs: dict[str, _Entry] = {}
         self._task: asyncio.Task[None] | None = None
-        self._run_lock = asyncio.Lock()
 
     def add(self, name: str, job: Job, *, every: float) -> None:
         self._jobs[name] = _Entry(name, job, every)
@@ -54,30 +58,48 @@ class Scheduler:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        # Let a job in flight finish its transaction before the database closes.
-        async with self._run_lock:
-            pass
+        # Let jobs in flight finish their transactions before the database closes; cancel stragglers.
+        running = [e.running for e in self._jobs.values() if e.running is not None and not e.running.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._stop_grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _loop(self) -> None:
         assert self._tick
         while True:
-            await self.run_once()
+            self._start_due(force=False)
             await asyncio.sleep(self._tick)
 
+    def _start_due(self, *, force: bool) -> list[_Entry]:
+        started = []
+        for entry in list(self._jobs.values()):
+            if entry.running is not None and not entry.running.done():
+                continue  # still busy from last time: never run a job twice at once
+            now = self._clock.now()
+            if not force and entry.last_run is not None and (now - entry.last_run).total_seconds() < entry.every:
+                continue
+            entry.last_run = now
+            entry.running = asyncio.create_task(self._run(entry, now), name=f"fanbot-job-{entry.name}")
+            started.append(entry)
+        return started
+
+    @staticmethod
+    async def _run(entry: _Entry, now: datetime) -> None:
+        try:
+            await entry.job(now)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduled job %s failed; it will run again next time", entry.name)
+
     async def run_once(self, *, force: bool = False) -> list[str]:
-        """Run every job whose interval has passed (or all, with force); return the names run."""
-        ran = []
-        async with self._run_lock:
-            for entry in list(self._jobs.values()):
-                now = self._clock.now()
-                if not force and entry.last_run is not None and (now - entry.last_run).total_seconds() < entry.every:
-                    continue
-                entry.last_run = now
-                ran.append(entry.name)
-                try:
-                    await entry.job(now)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("scheduled job %s failed; it will run again next time", entry.name)
-        return ran
+        """Start every job whose interval has passed (or all, with force) and wait for them; return
+        the names run. Jobs already running are waited for first, so none is skipped."""
+        busy = [e.running for e in self._jobs.values() if e.running is not None and not e.running.done()]
+        if busy:
+            await asyncio.gather(*busy, return_exceptions=True)
+        started = self._start_due(force=force)
+        await asyncio.gather(*(e.running for e in started if e.running is not None), return_exceptions=True)
+        return [e.name for e in started]
