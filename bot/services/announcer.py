@@ -136,7 +136,7 @@ class Announcer:
             if await self.repo.digests_since(target.channel_id, since):
                 break
             await self.repo.begin_digest_retry(job.id, target.channel_id)
-            delivered += await self._send_digest(job, channel, guild_id, now, roles)
+            delivered += await self._send_digest(job, channel, guild_id, now, roles, retry=True)
         singles, overflow = await self.next_batch(guild_id, target.channel_id, now)
         for announcement in singles:
             delivered += await self._send_one(announcement, channel, guild_id, now, roles)
@@ -184,6 +184,7 @@ class Announcer:
                         roles: set[int] | None) -> int:
         post = render_post(announcement.story, allowed_roles=roles)
         embed = post_embed(post)
+        # 'sending' before this attempt: an earlier send (crash, server error) may already be in the channel.
         interrupted = announcement.status == "sending" and announcement.sending_at is not None
         if interrupted and now - announcement.sending_at > NONCE_TRUST:
             found = await self._already_posted(channel, embed)
@@ -200,8 +201,9 @@ class Announcer:
         except Exception as exc:
             stop = await self._failed(
                 exc, channel, guild_id, now, announcement.attempts + 1,
+                # A refusal now does not undo an earlier attempt that may have posted it.
                 postpone=lambda error, at, maybe_sent: self.repo.postpone(announcement.id, error, at,
-                                                                          maybe_sent=maybe_sent),
+                                                                          maybe_sent=maybe_sent or interrupted),
                 give_up=lambda error: self.repo.give_up(announcement.id, error),
             )
             if stop is exc:
@@ -212,7 +214,7 @@ class Announcer:
         return 1
 
     async def _send_digest(self, job: DigestJob, channel: Any, guild_id: int, now: datetime,
-                           roles: set[int] | None) -> int:
+                           roles: set[int] | None, *, retry: bool = False) -> int:
         digest = render_digest([a.story for a in job.announcements], allowed_roles=roles)
         embed = digest_embed(digest)
         started = min((a.sending_at for a in job.announcements if a.sending_at), default=None)
@@ -230,7 +232,10 @@ class Announcer:
                 exc, channel, guild_id, now, job.attempts + 1,
                 postpone=lambda error, at, maybe_sent: self.repo.postpone_digest(job.id, error, at or now),
                 give_up=lambda error: self.repo.dissolve_digest(job.id, error),
-                refused=lambda error: self.repo.dissolve_digest(job.id, error),
+                # A first attempt refused posted nothing: its stories may go out again in any form. A
+                # retried digest may be in the channel already, so it waits whole with its nonce.
+                refused=(lambda error: self.repo.postpone_digest(job.id, error, now)) if retry
+                else (lambda error: self.repo.dissolve_digest(job.id, error)),
             )
             if stop is exc:
                 raise
@@ -246,7 +251,8 @@ class Announcer:
         assert self._bot is not None
         error = _describe(exc)
         if isinstance(exc, (discord.Forbidden, discord.NotFound)):
-            # Nothing was posted: the stories wait, unsent, until /config channel news is set again.
+            # This attempt posted nothing: the stories wait until /config channel news is set again (in
+            # 'sending' if an earlier attempt may have posted them, so that resend checks first).
             await (refused(error) if refused else postpone(error, None, False))
             await self._bot.poster.pause(guild_id, channel.id, "news", exc)
             return _Stop()

@@ -27,7 +27,9 @@ class Announcement:
     message_id: int | None
     digest_id: int | None
     story: Story
-    sending_at: datetime | None = None  # when the last send began (None: never tried)
+    # When the first send that may have posted it began (None: never tried): Discord's nonce memory
+    # dates from then, so later resends must not move it forward.
+    sending_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +158,10 @@ class AnnouncementRepository:
     async def begin_send(self, announcement_id: int, channel_id: int, now: datetime) -> bool:
         """Journal the attempt (committed before anything is sent); False if it is no longer waiting."""
         changed = await self._db.execute(
-            "UPDATE announcements SET status = 'sending', attempts = attempts + 1, channel_id = ?, sending_at = ? "
+            "UPDATE announcements SET status = 'sending', attempts = attempts + 1, channel_id = ?, "
+            # A row still 'sending' may be in the channel since its first attempt: keep that time, so
+            # the history check runs once Discord may have forgotten the nonce.
+            "sending_at = CASE WHEN status = 'sending' AND sending_at IS NOT NULL THEN sending_at ELSE ? END "
             "WHERE id = ? AND status IN ('pending', 'sending') AND digest_id IS NULL",
             (channel_id, to_db(now), announcement_id),
         )
@@ -172,7 +177,8 @@ class AnnouncementRepository:
     async def postpone(self, announcement_id: int, error: str, retry_at: datetime | None, *,
                        maybe_sent: bool = False) -> None:
         """Try again at retry_at (None: as soon as the channel works), with the same nonce. A row that may
-        have been posted after all (server error, timeout) stays 'sending'; a refused one is 'pending'."""
+        have been posted after all (server error, timeout, or an earlier attempt of it did) stays 'sending'
+        so its resend looks for it in the channel first; only a never-ambiguous refused one is 'pending'."""
         await self._db.execute(
             "UPDATE announcements SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
             ("sending" if maybe_sent else "pending", error[:300], to_db(retry_at) if retry_at else None,

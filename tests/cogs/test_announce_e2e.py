@@ -307,3 +307,35 @@ async def test_no_news_channel_keeps_stories_pending(start_bot, server, double, 
     [message] = server.messages("news")
     assert message["content"] == ""  # no notify role yet: nobody to ping
     assert posts_to(double, server.channels["news"])[0].json["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_refusal_after_a_maybe_posted_send_does_not_post_twice(start_bot, server, double, clock,
+                                                                      monkeypatch):
+    from tests.discord_double import messages as double_messages
+
+    bot, song, han, song_role, han_role = await news_server(start_bot, server, clock)
+    announcement_id = await record(bot, server, clock, "Song Hye-kyo on tour", [song])
+
+    async def die(*args, **kwargs):
+        raise RuntimeError("killed between send and record")
+
+    monkeypatch.setattr(bot.services.announcer.repo, "record_sent", die)
+    await bot.services.announcer.deliver_pending(clock.now())
+    [posted] = server.messages("news")
+
+    # Restarted three minutes later, the channel now refuses: the post made before the crash still exists.
+    bot = await start_bot.restart(bot)
+    clock.advance(timedelta(minutes=3))
+    double.fail_channel(server.channels["news"], 403)
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 0
+    assert (await status_of(bot, announcement_id))["status"] == "sending"
+
+    # Two minutes on the channel works again; Discord has forgotten the nonce of the first send.
+    clock.advance(timedelta(minutes=2))
+    monkeypatch.setattr(double_messages, "NONCE_WINDOW_S", 0.0)
+    double.clear_channel_failure(server.channels["news"])
+    await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
+    await bot.services.announcer.deliver_pending(clock.now())
+    assert server.messages("news") == [posted]
+    row = await status_of(bot, announcement_id)
+    assert row["status"] == "sent" and row["message_id"] == int(posted["id"])
