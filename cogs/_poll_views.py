@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,6 +26,9 @@ BUTTON_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):(?P<option>\d{1,2})"
 SELECT_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):pick"
 POLL_COLOUR = discord.Colour(0xE8A0BF)
 CLOSED_TEXT = "This poll is closed, so votes are no longer counted. See the outcome with /poll results."
+MAX_DESCRIPTION = 4096
+MAX_EMBED = 6000  # Discord's limit on all of an embed's text together
+EMBED_MARGIN = 50
 UNKNOWN_TEXT = "This poll no longer exists (it may have been removed). Vote on a current poll instead."
 
 
@@ -42,19 +46,39 @@ def outcome_text(counts: Tally) -> str:
 
 
 # -- rendering -------------------------------------------------------------------------------
+def _fit_options(render: Callable[[int], list[str]], budget: int) -> str:
+    """Every option's line, shortening labels (never dropping an option) until all fit `budget`."""
+    for limit in (200, 120, 80, 60, 40, 24):
+        text = "\n".join(render(limit))
+        if len(text) <= budget:
+            return text
+    return truncate(text, budget)  # only with absurd budgets; 25 lines of 24-char labels fit in ~1,700
+
+
+def _describe(embed: discord.Embed, question: str, render: Callable[[int], list[str]]) -> discord.Embed:
+    """Question then option lines as the description: up to 4,096 characters and whatever the rest of the
+    embed leaves of Discord's 6,000 in total, so no option is ever cut off (a 1,024 field held ~15)."""
+    head = truncate(neutralise(question), 600) + "\n\n"
+    budget = min(MAX_DESCRIPTION, MAX_EMBED - EMBED_MARGIN - len(embed)) - len(head)
+    embed.description = head + _fit_options(render, budget)
+    return embed
+
+
 def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) -> discord.Embed:
     """The poll message: question, options (with bars when counts are given), closing time."""
-    embed = discord.Embed(title=f"Dream collab poll #{poll.id}", colour=POLL_COLOUR,
-                          description=truncate(neutralise(poll.question), 600))
-    lines = []
-    for option in poll.options:
-        line = f"**{option.position + 1}.** {option_text(option.label)}"
-        if counts is not None:
-            result = counts.options[option.position]
-            noun = "vote" if result.votes == 1 else "votes"
-            line += f"\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%"
-        lines.append(line)
-    embed.add_field(name="Options", value=truncate("\n".join(lines), 1024), inline=False)
+    embed = discord.Embed(title=f"Dream collab poll #{poll.id}", colour=POLL_COLOUR)
+
+    def render(limit: int) -> list[str]:
+        lines = []
+        for option in poll.options:
+            line = f"**{option.position + 1}.** {option_text(option.label, limit)}"
+            if counts is not None:
+                result = counts.options[option.position]
+                noun = "vote" if result.votes == 1 else "votes"
+                line += f"\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%"
+            lines.append(line)
+        return lines
+
     if closed and counts is not None:
         embed.add_field(name="Result", value=outcome_text(counts), inline=False)
     when = poll.closed_at if closed and poll.closed_at else poll.closes_at
@@ -69,7 +93,7 @@ def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) 
     elif counts is not None:
         notes.append(f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted")
     embed.set_footer(text=" · ".join(notes))
-    return embed
+    return _describe(embed, poll.question, render)
 
 
 def poll_view(poll: CollabPoll) -> discord.ui.View:
@@ -92,13 +116,17 @@ def poll_view(poll: CollabPoll) -> discord.ui.View:
 
 def results_embed(results: Results, *, title_prefix: str = "Results") -> discord.Embed:
     poll, counts = results.poll, results.tally
-    embed = discord.Embed(title=truncate(f"{title_prefix}: poll #{poll.id}", 256), colour=POLL_COLOUR,
-                          description=truncate(neutralise(poll.question), 600))
-    lines = []
-    for result in sorted(counts.options, key=lambda r: (-r.votes, r.position)):
-        noun = "vote" if result.votes == 1 else "votes"
-        lines.append(f"**{option_text(result.label)}**\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%")
-    embed.add_field(name="Votes", value=truncate("\n".join(lines), 1024), inline=False)
+    embed = discord.Embed(title=truncate(f"{title_prefix}: poll #{poll.id}", 256), colour=POLL_COLOUR)
+    ranked = sorted(counts.options, key=lambda r: (-r.votes, r.position))
+
+    def render(limit: int) -> list[str]:
+        lines = []
+        for result in ranked:
+            noun = "vote" if result.votes == 1 else "votes"
+            lines.append(f"**{option_text(result.label, limit)}**\n`{bar(result.share)}` {result.votes} {noun} · "
+                         f"{result.percent}%")
+        return lines
+
     embed.add_field(name="Winner" if not counts.is_tie else "Tie",
                     value=outcome_text(counts), inline=False)
     if results.voters is not None and not poll.anonymous:
@@ -112,7 +140,7 @@ def results_embed(results: Results, *, title_prefix: str = "Results") -> discord
             embed.add_field(name="Who voted", value=truncate("\n".join(who), 1024), inline=False)
     state = "open" if poll.closed_at is None else "closed"
     embed.set_footer(text=f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted · poll {state}")
-    return embed
+    return _describe(embed, poll.question, render)
 
 
 # -- voting ----------------------------------------------------------------------------------

@@ -43,9 +43,8 @@ def button_for(message, label_part):
 
 def option_lines(message):
     """{option label: votes} as the poll message shows them."""
-    field = next(f for f in message["embeds"][0]["fields"] if f["name"] == "Options")
     found = {}
-    for label, votes in re.findall(r"\*\*\d+\.\*\* (.+)\n`[█░]+` (\d+) votes?", field["value"]):
+    for label, votes in re.findall(r"\*\*\d+\.\*\* (.+)\n`[█░]+` (\d+) votes?", message["embeds"][0]["description"]):
         found[label.replace("\\", "")] = int(votes)
     return found
 
@@ -55,6 +54,12 @@ async def db_counts(bot, poll_id):
         "SELECT o.label, COUNT(v.voter_id) AS n FROM poll_options o LEFT JOIN poll_votes v "
         "ON v.poll_id = o.poll_id AND v.position = o.position WHERE o.poll_id = ? GROUP BY o.position", (poll_id,))
     return {r["label"]: r["n"] for r in rows}
+
+
+def embed_length(embed):
+    """The characters Discord counts against its 6,000 limit for one embed."""
+    return (len(embed.get("title", "")) + len(embed.get("description", "")) + len(embed.get("footer", {}).get("text", ""))
+            + sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", [])))
 
 
 def no_pings(double):
@@ -422,3 +427,32 @@ async def test_without_a_polls_channel_the_poll_is_posted_where_the_command_ran(
     assert "is counted" in reply.content
     poll = await bot.services.polls.resolve(int(server.guild.id), ix.embeds[0]["title"].split("#")[1])
     assert poll.message_id == int(ix.original["id"])
+
+
+async def test_a_25_option_poll_with_long_names_shows_every_option_on_the_poll_and_in_the_results(
+        start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    names = [f"Starlet {word} of the Rather Long Stage Name Drama Club" for word in
+             ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel")]
+    await follow(server, names)
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]][:25]
+    ix = await server.invoke(server.mod, "poll create", question="Which of these 25?",
+                             pairings="; ".join(f"{a} x {b}" for a, b in pairs))
+    assert ix.ephemeral and "Poll #" in ix.content, ix.content
+    [message] = poll_messages(server)
+    labels = [f"{a} × {b}" for a, b in pairs]
+    assert option_lines(message) == {label: 0 for label in labels}
+    assert embed_length(message["embeds"][0]) <= 6000
+    # One vote for the last option: sorted by votes, the zero-vote options come last and must still show.
+    [select] = [c for row in message["components"] for c in row["components"]]
+    await server.select(server.fan, message, select["custom_id"], ["24"])
+    poll_id = int(select["custom_id"].split(":")[2])
+    await server.invoke(server.mod, "poll close", poll=str(poll_id))
+    results = await double.wait_for_message(server.channels["polls"].id,
+                                            lambda m: m["embeds"] and m["embeds"][0]["title"].startswith("Results"))
+    shown = results["embeds"][0]["description"].replace("\\", "")
+    assert all(f"**{label}**" in shown for label in labels), shown
+    assert shown.index(labels[24]) < shown.index(labels[0])
+    assert embed_length(results["embeds"][0]) <= 6000
+    closed = double.messages.by_id[message["id"]]
+    assert len(option_lines(closed)) == 25 and embed_length(closed["embeds"][0]) <= 6000
