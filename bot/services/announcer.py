@@ -231,7 +231,7 @@ class Announcer:
             stop = await self._failed(
                 exc, channel, guild_id, now, job.attempts + 1,
                 postpone=lambda error, at, maybe_sent: self.repo.postpone_digest(job.id, error, at or now),
-                give_up=lambda error: self.repo.dissolve_digest(job.id, error),
+                give_up=lambda error: self.repo.fail_digest(job.id, error),
                 # A first attempt refused posted nothing: its stories may go out again in any form. A
                 # retried digest may be in the channel already, so it waits whole with its nonce.
                 refused=(lambda error: self.repo.postpone_digest(job.id, error, now)) if retry

@@ -258,6 +258,21 @@ class AnnouncementRepository:
                 (error[:300], digest_id),
             )
 
+    async def fail_digest(self, digest_id: int, error: str) -> None:
+        """Discord keeps refusing this digest as malformed: its stories stop waiting (kept as failed), since
+        dissolved they would only gather into the same refused digest again."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE announcement_digests SET status = 'dissolved', last_error = ?, next_attempt_at = NULL "
+                "WHERE id = ?",
+                (error[:300], digest_id),
+            )
+            await tx.execute(
+                "UPDATE announcements SET status = 'failed', last_error = ?, next_attempt_at = NULL "
+                "WHERE digest_id = ?",
+                (error[:300], digest_id),
+            )
+
     # -- helpers ---------------------------------------------------------------------------------
     async def _with_stars(self, rows: list) -> list[Announcement]:
         if not rows:

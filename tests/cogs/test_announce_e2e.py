@@ -339,3 +339,27 @@ async def test_a_refusal_after_a_maybe_posted_send_does_not_post_twice(start_bot
     assert server.messages("news") == [posted]
     row = await status_of(bot, announcement_id)
     assert row["status"] == "sent" and row["message_id"] == int(posted["id"])
+
+
+async def test_a_digest_discord_keeps_refusing_is_given_up_not_reformed(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role = await news_server(start_bot, server, clock)
+    news = server.channels["news"]
+    for n in range(5):
+        await record(bot, server, clock, f"Budget {n} Song Hye-kyo", [song])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 5
+    overflow = [await record(bot, server, clock, f"Overflow {n} Song Hye-kyo", [song]) for n in range(2)]
+    double.fail_channel(news, 400)  # Discord refuses the digest itself as malformed, every time
+    for _ in range(40):
+        await bot.services.announcer.deliver_pending(clock.now())
+        clock.advance(timedelta(minutes=30))
+        digest = await bot.db.fetchone("SELECT * FROM announcement_digests")
+        if digest["status"] != "sending":
+            break
+    assert digest["status"] == "dissolved" and digest["attempts"] >= 8
+    rows = [await status_of(bot, i) for i in overflow]
+    assert [r["status"] for r in rows] == ["failed", "failed"] and "400" in rows[0]["last_error"]
+    tries = len(double.find_requests("POST", rf"/channels/{news.id}/messages"))
+    clock.advance(timedelta(hours=1))
+    await bot.services.announcer.deliver_pending(clock.now())
+    assert len(double.find_requests("POST", rf"/channels/{news.id}/messages")) == tries  # given up for good
+    assert len(server.messages("news")) == 5
