@@ -158,10 +158,24 @@ class PollsCog(commands.Cog):
         """Scheduler job: close polls whose time came (also while the bot was down), then post any
         results still owed (a post that failed before is retried here)."""
         service = self.bot.services.polls
+        tried: set[int] = set()
+        # One poll's failure (a 5xx, the network) must not hold up the others, in any server: the
+        # closes are committed, and a poll whose post failed stays unannounced for the next tick.
         for poll in await service.close_due(now):
-            await self.finish(poll)
+            tried.add(poll.id)
+            await self._finish_logged(poll)
         for poll in await service.unannounced():
-            await self.announce(poll)
+            if poll.id not in tried:
+                # finish, not just announce: the bot may have stopped between the close and the edit
+                # of the poll message (editing it again is harmless).
+                await self._finish_logged(poll)
+
+    async def _finish_logged(self, poll: CollabPoll) -> None:
+        try:
+            await self.finish(poll)
+        except Exception:
+            log.exception("could not finish closed poll %s (guild %s); retrying on the next tick", poll.id,
+                          poll.guild_id)
 
     async def finish(self, poll: CollabPoll) -> discord.Message | None:
         """After a close: final counts on the poll message (buttons removed), then the results post."""

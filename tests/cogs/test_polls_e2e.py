@@ -456,3 +456,41 @@ async def test_a_25_option_poll_with_long_names_shows_every_option_on_the_poll_a
     assert embed_length(results["embeds"][0]) <= 6000
     closed = double.messages.by_id[message["id"]]
     assert len(option_lines(closed)) == 25 and embed_length(closed["embeds"][0]) <= 6000
+
+
+
+def results_posts(server_):
+    return [m for m in server_.messages("polls") if m["embeds"] and m["embeds"][0]["title"].startswith("Results")]
+
+
+async def test_one_failing_close_does_not_stop_the_others_and_the_retry_also_edits_the_poll(
+        start_bot, server, double, clock):
+    from tests.conftest import FanServer
+
+    bot = await ready_bot(start_bot, server)
+    other = FanServer(double, "Other fans")
+    await other.configure(bot)
+    await follow(server)
+    await follow(other, STARS[:3])
+    pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun"
+    await server.invoke(server.mod, "poll create", question="Fails first?", pairings=pairs, duration="30m")
+    await other.invoke(other.mod, "poll create", question="Still closes?", pairings=pairs, duration="1h")
+    [failing], [fine] = poll_messages(server), poll_messages(other)
+    # Discord refuses both the edit of the first poll and its results post (a 400 is not retried by
+    # discord.py, so the failure is immediate; a 5xx would only be slower).
+    double.fail_channel(server.channels["polls"], 400, methods=("POST", "PATCH"))
+    clock.advance(timedelta(hours=2))
+    await bot.scheduler.run_once()
+    # The other server's poll, due later, was still closed, edited and announced.
+    assert double.messages.by_id[fine["id"]]["components"] == []
+    assert len(results_posts(other)) == 1
+    assert double.messages.by_id[failing["id"]]["components"] != [] and results_posts(server) == []
+
+    double.clear_channel_failure(server.channels["polls"])
+    await bot.scheduler.run_once(force=True)
+    # The retry posts the results and also marks the poll message closed (buttons gone).
+    assert len(results_posts(server)) == 1
+    closed = double.messages.by_id[failing["id"]]
+    assert closed["components"] == [] and any(f["name"] == "Closed" for f in closed["embeds"][0]["fields"])
+    await bot.scheduler.run_once(force=True)
+    assert len(results_posts(server)) == 1 and len(results_posts(other)) == 1
