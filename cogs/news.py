@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.client import FanBot
 
 log = logging.getLogger(__name__)
+LIST_EMBED_BUDGET = 5800  # Discord's 6,000-character embed limit, less room for the footer
 
 
 def _when(moment: datetime | None, empty: str = "never") -> str:
@@ -116,12 +117,15 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         embed = discord.Embed(title=f"Feeds ({len(feeds)})")
         for feed in feeds[:25]:
             state = "⛔ " if feed.disabled else ("⚠️ " if feed.consecutive_failures else "")
-            embed.add_field(name=(state + safe(feed.label, 200))[:256], value=describe_feed(feed), inline=False)
-            if len(embed) > 5000:
+            name, value = (state + safe(feed.label, 200))[:256], describe_feed(feed)
+            # Measured before adding: one field can be ~1,100 characters, and Discord refuses an
+            # embed over 6,000 in total (footer included).
+            if len(embed) + len(name) + len(value) > LIST_EMBED_BUDGET:
                 break
+            embed.add_field(name=name, value=value, inline=False)
         shown = len(embed.fields)
         if shown < len(feeds):
-            embed.set_footer(text=f"Showing {shown} of {len(feeds)} feeds.")
+            embed.set_footer(text=f"Showing {shown} of {len(feeds)} feeds; {len(feeds) - shown} not shown.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="refresh", description="Poll all of this server's feeds now")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 
 from bot.checks import NOT_MODERATOR
@@ -209,3 +210,35 @@ async def test_following_a_star_adds_search_feeds_that_prime_then_announce(start
     assert await _count(bot, "news_stories") == 1
     ix = await server.invoke(server.mod, "feeds add-star-search", star="Song Hye-kyo")
     assert "already there" in ix.content
+
+
+async def test_feeds_list_stays_under_discords_embed_limit_and_says_what_is_left_out(start_bot, server, clock):
+    bot = await start_bot()
+    gid = int(server.guild.id)
+    now = "2026-01-01T00:00:00Z"
+
+    async def insert(n: int, *, big: bool) -> None:
+        await bot.db.execute(
+            "INSERT INTO feeds (guild_id, url, name, kind, next_poll_at, added_at, last_error, last_error_at, "
+            "consecutive_failures, disabled_at, disabled_reason) VALUES (?, ?, ?, 'star_search', ?, ?, ?, ?, ?, ?, ?)",
+            (gid, f"https://press{n}.example/" + ("a" * 400 if big else "b" * 19), f"{n:02d} " + ("N" * 300 if big else ""),
+             now, now, "E" * 400 if big else None, now if big else None, 6 if big else 0, now if big else None,
+             "R" * 400 if big else None),
+        )
+
+    # Four long fields and several short ones bring the embed just under 5,000 characters; one more long
+    # field would take it past Discord's 6,000.
+    for n in range(4):
+        await insert(n, big=True)
+    for n in range(4, 9):
+        await insert(n, big=False)
+    for n in range(9, 12):
+        await insert(n, big=True)
+
+    ix = await server.invoke(server.mod, "feeds list")
+    (embed,) = ix.embeds
+    total = len(discord.Embed.from_dict(embed))
+    assert total <= 6000, total
+    shown = len(embed["fields"])
+    assert shown == 9
+    assert embed["footer"]["text"] == "Showing 9 of 12 feeds; 3 not shown."
