@@ -102,25 +102,40 @@ class PollsCog(commands.Cog):
     ) -> None:
         service = self.bot.services.polls
         gid = guild_id(interaction)
-        poll = await service.create(gid, interaction.user.id, question, pairings=pairings,
-                                    from_top_proposals=from_top_proposals, duration=duration,
-                                    max_choices=max_choices, anonymous=anonymous, hide_results=hide_results)
+        # Answer before any database or REST work: past Discord's 3 s the mod sees "did not respond",
+        # retries, and gets a duplicate poll. Public only when the poll itself will be posted right here.
+        has_channel = await self.bot.poster.channel_for(gid, "polls") is not None
+        await interaction.response.defer(ephemeral=has_channel, thinking=True)
+        try:
+            poll = await service.create(gid, interaction.user.id, question, pairings=pairings,
+                                        from_top_proposals=from_top_proposals, duration=duration,
+                                        max_choices=max_choices, anonymous=anonymous, hide_results=hide_results)
+        except Exception:
+            if not has_channel:
+                await drop_original(interaction)  # so the error that follows is shown to the mod alone
+            raise
         counts = None if poll.hide_results else await service.counts(poll)
         attached = False
         try:
-            message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts), view=poll_view(poll))
+            message = None
+            if has_channel:
+                message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts),
+                                                     view=poll_view(poll))
             if message is not None:
                 await service.attach_message(poll, message.channel.id, message.id)
                 attached = True
-                await interaction.response.send_message(
+                await interaction.followup.send(
                     f"Poll #{poll.id} is up in {message.channel.mention}: {message.jump_url}", ephemeral=True)
                 return
+            if has_channel:
+                # Discord refused the polls channel just now (the mod-log says why): the first follow-up
+                # fills the private "thinking" reply, so the poll goes in a second, public one.
+                await interaction.followup.send(
+                    "The polls channel cannot be used right now (see the mod-log), so the poll is posted here.",
+                    ephemeral=True)
             # No working polls channel: the poll goes where the command was run.
-            callback = await interaction.response.send_message(
-                embed=poll_embed(poll, counts), view=poll_view(poll), allowed_mentions=discord.AllowedMentions.none())
-            sent = callback.resource
-            if not isinstance(sent, discord.InteractionMessage):
-                sent = await interaction.original_response()
+            sent = await interaction.followup.send(embed=poll_embed(poll, counts), view=poll_view(poll), wait=True,
+                                                   allowed_mentions=discord.AllowedMentions.none())
             await service.attach_message(poll, sent.channel.id, sent.id)
             attached = True
         except BaseException:
@@ -201,6 +216,14 @@ class PollsCog(commands.Cog):
         except Exception:
             await service.release_announcement(poll)  # try again on the next tick
             raise
+
+
+async def drop_original(interaction: discord.Interaction) -> None:
+    """Remove a public "thinking" reply, best effort, so a later follow-up can be private."""
+    try:
+        await interaction.delete_original_response()
+    except discord.HTTPException as exc:
+        log.info("could not remove the thinking reply: %s", exc)
 
 
 async def setup(bot: "FanBot") -> None:

@@ -494,3 +494,38 @@ async def test_one_failing_close_does_not_stop_the_others_and_the_retry_also_edi
     assert closed["components"] == [] and any(f["name"] == "Closed" for f in closed["embeds"][0]["fields"])
     await bot.scheduler.run_once(force=True)
     assert len(results_posts(server)) == 1 and len(results_posts(other)) == 1
+
+
+async def test_poll_create_answers_discord_before_posting_and_errors_stay_private(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun"
+    ix = await server.invoke(server.mod, "poll create", question="Fast?", pairings=pairs)
+    assert ix.deferred and ix.ephemeral and "Poll #" in ix.content
+    callback = double.find_requests("POST", rf"/interactions/{ix.id}/.+/callback")
+    post = double.find_requests("POST", rf"/channels/{server.channels['polls'].id}/messages")
+    assert callback and post and callback[0].time <= post[0].time
+
+    # Discord refuses the polls channel at the last moment: the mod is told privately, the poll is posted here.
+    double.fail_channel(server.channels["polls"], 403)
+    ix = await server.invoke(server.mod, "poll create", question="Here then?", pairings=pairs)
+    await ix.wait_followups(2)
+    assert ix.ephemeral and "cannot be used" in ix.content
+    [public] = [m for m in ix.followups if m["embeds"]]
+    assert not public["flags"] & 64 and public["embeds"][0]["title"].startswith("Dream collab poll")
+    reply = await server.click(server.fan, public, custom_ids(public)[0])
+    assert "is counted" in reply.content
+
+
+async def test_without_a_polls_channel_bad_input_is_refused_privately(start_bot, server, double):
+    bot = await start_bot()
+    await follow(server)
+    before = await snapshot(bot)
+    public_before = [m["id"] for m in double.channel_messages(server.general.id) if not m["flags"] & 64]
+    ix = await server.invoke(server.mod, "poll create", question="Here?", pairings="Song Hye-kyo x Han So-hee")
+    await ix.wait_followups(1)
+    [error] = ix.followups
+    assert error["flags"] & 64 and "at least 2" in error["content"]
+    assert ix.original is None  # the public "thinking" reply is gone
+    assert [m["id"] for m in double.channel_messages(server.general.id) if not m["flags"] & 64] == public_before
+    assert await snapshot(bot) == before
