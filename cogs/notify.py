@@ -99,11 +99,13 @@ class NotifyCog(commands.GroupCog, group_name="notify", group_description="Get p
         role = interaction.guild.get_role(found.notify_role_id) if found.notify_role_id else None
         if role is None or member.get_role(role.id) is None:
             raise UserError(f"You do not get pings for {name}, so there is nothing to stop.")
+        # remove_roles is a call to Discord that can wait on a rate limit: answer within 3 s, then finish.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             await member.remove_roles(role, reason=f"/notify remove {found.name}")
         except discord.Forbidden:
             raise UserError(ROLE_TOO_HIGH.format(role=role.mention)) from None
-        await interaction.response.send_message(f"Done: no more pings for {name}.", ephemeral=True)
+        await interaction.followup.send(f"Done: no more pings for {name}.", ephemeral=True)
 
     @app_commands.command(name="list", description="The stars you get pinged for")
     async def list_(self, interaction: discord.Interaction) -> None:

@@ -118,3 +118,20 @@ async def test_a_role_above_fanbot_cannot_be_handed_out(start_bot, server, doubl
     assert ix.ephemeral and "above fanbot's own role" in ix.all_text
     assert high.id not in server.fan.roles
     assert not double.find_requests("PUT", r"/guilds/\d+/members/\d+/roles/\d+")
+
+
+async def test_remove_answers_before_waiting_on_a_rate_limited_role_change(start_bot, server, double):
+    bot, song, han = await following(start_bot, server)
+    await notify(server, server.fan, "add", star=f"id:{song.id}")
+    [role] = roles_named(server, f"🔔 {SONG}")
+    removal = rf"/guilds/{server.guild.id}/members/{server.fan.id}/roles/{role.id}"
+    double.rate_limit(removal, method="DELETE", retry_after=0.3)
+
+    removed = await notify(server, server.fan, "remove", star=f"id:{song.id}")
+    assert removed.deferred and removed.ephemeral and "no more pings" in removed.all_text
+    assert role.id not in server.fan.roles
+    requests = double.find_requests()
+    callback = [i for i, r in enumerate(requests)  # the last deferral is the one answering /notify remove
+                if r.method == "POST" and r.path.endswith("/callback") and r.json.get("type") == 5][-1]
+    first_delete = next(i for i, r in enumerate(requests) if r.method == "DELETE" and r.path == removal)
+    assert callback < first_delete  # the 3-second deadline is met before Discord makes us wait
