@@ -212,10 +212,17 @@ class PollsCog(commands.Cog):
             return None
         try:
             results = await service.results_of(poll)
-            return await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results))
+            # The nonce (enforced by discord.py when given) makes a resend after a post that reached Discord
+            # but raised here (a timeout, a 5xx after the write) return the first message, not a second one.
+            return await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results),
+                                              nonce=results_nonce(poll))
         except Exception:
             await service.release_announcement(poll)  # try again on the next tick
             raise
+
+
+def results_nonce(poll: CollabPoll) -> str:
+    return f"poll{poll.id}"  # Discord allows 25 characters; a SQLite id has at most 19 digits
 
 
 async def drop_original(interaction: discord.Interaction) -> None:

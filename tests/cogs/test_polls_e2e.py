@@ -529,3 +529,20 @@ async def test_without_a_polls_channel_bad_input_is_refused_privately(start_bot,
     assert ix.original is None  # the public "thinking" reply is gone
     assert [m["id"] for m in double.channel_messages(server.general.id) if not m["flags"] & 64] == public_before
     assert await snapshot(bot) == before
+
+
+async def test_a_results_post_retried_after_it_reached_discord_is_not_posted_twice(start_bot, server, double, clock):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    await server.invoke(server.mod, "poll create", question="Once?", duration="1h",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    [message] = poll_messages(server)
+    poll_id = int(custom_ids(message)[0].split(":")[2])
+    clock.advance(timedelta(hours=2))
+    await bot.scheduler.run_once()
+    [posted] = results_posts(server)
+    # As if the send had raised after Discord stored the message: the claim is released, the next tick resends.
+    await bot.services.polls.release_announcement(await bot.services.polls.get(int(server.guild.id), poll_id))
+    await bot.scheduler.run_once(force=True)
+    assert [m["id"] for m in results_posts(server)] == [posted["id"]]
+    assert double.nonce_hits == 1
