@@ -132,12 +132,17 @@ class NewsService:
         await self.start()
         report = await self.poller.poll(feeds, now)
         await self.poller.notify_disabled(report, self.notify_mods)
+        await self._deliver_new(report, now)
+        return report
+
+    async def _deliver_new(self, report: CycleReport, now: datetime) -> None:
+        """Announce what a poll found at once. A failure here is not the poll's (nor /feeds add's): the
+        stories are recorded and queued, and the delivery job picks them up next tick."""
         if report.story_ids and self.after_new_stories is not None:
             try:
                 await self.after_new_stories(now)
-            except Exception:  # stories stay queued; the delivery job picks them up next tick
+            except Exception:
                 log.exception("delivering new stories right after the poll failed")
-        return report
 
     # -- feeds ------------------------------------------------------------------------------
     def check_url(self, url: str) -> str:
@@ -175,8 +180,7 @@ class NewsService:
         report = CycleReport()
         success = PollSuccess(feed.id, now, first_poll, result.etag, result.last_modified)
         await self.poller.ingest(feed, parsed, success, now, report)
-        if report.story_ids and self.after_new_stories is not None:
-            await self.after_new_stories(now)
+        await self._deliver_new(report, now)
         fresh = await self.feeds.get(guild_id, feed.id)
         assert fresh is not None
         return AddedFeed(fresh, created, len(parsed.items), report.new_stories)

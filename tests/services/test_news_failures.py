@@ -90,3 +90,22 @@ async def test_refresh_polls_every_enabled_feed_of_the_server_now(db, stars, mak
     feed.items.append(Item("Suzy now", "http://news.example/suzy", "suzy"))
     report = await news.refresh(GUILD)  # not due for minutes yet
     assert report.polled == 1 and report.new_stories == 1
+
+
+async def test_a_delivery_error_after_re_adding_a_feed_does_not_fail_the_add(db, stars, make_news, feed_server,
+                                                                            news_clock):
+    await stars.follow(GUILD, "Song Hye-kyo")
+    news = await make_news()
+    calls = []
+
+    async def broken_delivery(now):
+        calls.append(now)
+        raise RuntimeError("Discord is having a bad day")
+
+    news.after_new_stories = broken_delivery
+    feed = feed_server.feed("f.xml", Item("old", "http://news.example/old", "old"))
+    await news.add_feed(GUILD, feed_server.url("f.xml"))
+    feed.items.append(Item("Song Hye-kyo in a new drama", "http://news.example/drama", "drama"))
+    added = await news.add_feed(GUILD, feed_server.url("f.xml"))  # re-adding reads it again and finds a story
+    assert added.new_stories == 1 and calls == [news_clock.now()]
+    assert int(await db.fetchval("SELECT COUNT(*) FROM announcements WHERE status = 'pending'")) == 1
