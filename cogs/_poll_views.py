@@ -196,12 +196,13 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
         else:
             values = [int(v) for v in picked if v.isdigit()]
             outcome = await bot.services.polls.choose(interaction.guild_id, poll_id, interaction.user.id, values)
-        await interaction.response.send_message(vote_reply(outcome, _labels_on_message(item), menu=picked is not None), ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
-        if outcome.status == OK:
+        if outcome.status == OK and interaction.guild_id is not None:
+            # The vote is stored: the poll message must show it even if the reply below fails.
             cog = bot.get_cog("PollsCog")
             if cog is not None:
                 cog.live.touch(interaction.guild_id, poll_id)  # type: ignore[attr-defined]
+        await interaction.response.send_message(vote_reply(outcome, _labels_on_message(item), menu=picked is not None),
+                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except Exception as error:  # DynamicItem callbacks are otherwise logged and dropped by discord.py
         await report_error(interaction, error)
 

@@ -546,3 +546,16 @@ async def test_a_results_post_retried_after_it_reached_discord_is_not_posted_twi
     await bot.scheduler.run_once(force=True)
     assert [m["id"] for m in results_posts(server)] == [posted["id"]]
     assert double.nonce_hits == 1
+
+
+async def test_a_vote_whose_reply_fails_still_shows_in_the_live_counts(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    await server.invoke(server.mod, "poll create", question="Late?",
+                        pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    [message] = poll_messages(server)
+    double.interaction_deadline = 0  # every answer now arrives "too late": Discord refuses it (10062)
+    handle = await double.click(message, custom_ids(message)[0], server.fan)
+    want = {"Song Hye-kyo × Han So-hee": 1, "Song Hye-kyo × Kim Go-eun": 0}
+    await double.wait_for(lambda: option_lines(double.messages.by_id[message["id"]]) == want, timeout=5)
+    assert handle.response is None  # the confirmation never reached the fan, yet the vote shows
