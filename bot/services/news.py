@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, quote_plus, urlsplit
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 POLL_JOB = "news-poll"
 POLL_EVERY = 5.0
 MAX_PER_CYCLE = 200  # keeps one scheduler tick short; the rest are still due on the next one
+STAR_INFO_LIMIT = 1024  # an embed field value; /stars info would otherwise cut the text mid-link
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +252,22 @@ class NewsService:
         stories = await self.news.latest(star.guild_id, star_id=star.id, limit=3)
         if not stories:
             return [("Latest news", "No stories yet.")]
-        return [("Latest news", "\n".join(story_line(s) for s in stories))]
+        return [("Latest news", whole_lines((story_line(s) for s in stories), STAR_INFO_LIMIT))]
+
+
+def whole_lines(lines: Iterable[str], limit: int) -> str:
+    """As many whole lines as fit in limit characters: a line cut short could end inside a masked link
+    and show as raw markdown. A first line too long on its own is shortened instead."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + (1 if kept else 0) > limit:
+            if not kept:
+                kept.append(truncate(line, limit))
+            break
+        size += len(line) + (1 if kept else 0)
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def story_line(story: NewsStory) -> str:

@@ -109,3 +109,23 @@ async def test_a_delivery_error_after_re_adding_a_feed_does_not_fail_the_add(db,
     added = await news.add_feed(GUILD, feed_server.url("f.xml"))  # re-adding reads it again and finds a story
     assert added.new_stories == 1 and calls == [news_clock.now()]
     assert int(await db.fetchval("SELECT COUNT(*) FROM announcements WHERE status = 'pending'")) == 1
+
+
+async def test_star_info_keeps_only_whole_story_lines_within_a_field(db, stars, make_news, news_clock):
+    from bot.storage.announcements import AnnouncementRepository
+
+    song = await stars.follow(GUILD, "Song Hye-kyo")
+    news = await make_news()
+    repo = AnnouncementRepository(db)
+    for n in range(3):
+        await repo.record_story(GUILD, title=f"Song Hye-kyo story {n} " + "word " * 30, now=news_clock.now(),
+                                link=f"https://news.example/{n}/" + "x" * 400, star_ids=[song.id])
+        news_clock.advance(60)
+    await db.execute("UPDATE announcements SET status = 'sent', sent_at = created_at")
+
+    [(name, value)] = await news.star_info_fields(song)
+    assert name == "Latest news" and len(value) <= 1024
+    lines = value.split("\n")
+    assert len(lines) == 1 and "Song Hye-kyo story 2" in lines[0]
+    assert lines[0].endswith(":R>")  # whole: the masked link and the time are both there
+    assert f"(https://news.example/2/{'x' * 400})" in lines[0]
