@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import discord
 from discord import app_commands
@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 
 CLOSE_JOB = "polls-close"
 CLOSE_EVERY_S = 5.0
+
+
+class Announced(NamedTuple):
+    """What posting a closed poll's results did: `claimed` False when another path is posting them;
+    `message` None when nothing was posted (no usable polls channel)."""
+
+    claimed: bool
+    message: discord.Message | None
 
 
 class PollsCog(commands.Cog):
@@ -146,11 +154,26 @@ class PollsCog(commands.Cog):
     @poll.command(name="close", description="Close a poll now and post its results")
     @moderator_only()
     async def close(self, interaction: discord.Interaction, poll: str) -> None:
-        closed = await self.bot.services.polls.close(guild_id(interaction), poll, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        posted = await self.finish(closed)
-        where = f" in {posted.channel.mention}" if posted is not None else " (no polls channel is set, so only on the poll)"
-        await interaction.followup.send(f"Poll #{closed.id} is closed; results are posted{where}.", ephemeral=True)
+        closed = await self.bot.services.polls.close(guild_id(interaction), poll, interaction.user.id)
+        try:
+            announced = await self.finish(closed)
+        except Exception:
+            # The close is committed: saying "nothing was changed" would be wrong. The poll stays
+            # unannounced, so the close job retries the edit and the results post.
+            log.exception("poll %s closed by /poll close, but finishing it failed", closed.id)
+            await interaction.followup.send(
+                f"Poll #{closed.id} is closed and takes no more votes, but its results could not be posted just "
+                "now; fanbot will retry shortly.", ephemeral=True)
+            return
+        if announced.message is not None:
+            text = f"Poll #{closed.id} is closed; results are posted in {announced.message.channel.mention}."
+        elif not announced.claimed:
+            text = f"Poll #{closed.id} is closed; its results are already being posted by fanbot's timer."
+        else:
+            text = (f"Poll #{closed.id} is closed; the final counts are on the poll, but no results were posted "
+                    "because no polls channel is set or it cannot be used (see /config channel).")
+        await interaction.followup.send(text, ephemeral=True)
 
     @poll.command(name="results", description="The current or final counts of a poll")
     async def results(self, interaction: discord.Interaction, poll: str) -> None:
@@ -192,7 +215,7 @@ class PollsCog(commands.Cog):
             log.exception("could not finish closed poll %s (guild %s); retrying on the next tick", poll.id,
                           poll.guild_id)
 
-    async def finish(self, poll: CollabPoll) -> discord.Message | None:
+    async def finish(self, poll: CollabPoll) -> Announced:
         """After a close: final counts on the poll message (buttons removed), then the results post."""
         self.live.forget(poll.id)
         results = await self.bot.services.polls.results_of(poll)
@@ -206,16 +229,17 @@ class PollsCog(commands.Cog):
                 log.warning("could not mark poll %s closed on its message: %s", poll.id, exc)
         return await self.announce(poll)
 
-    async def announce(self, poll: CollabPoll) -> discord.Message | None:
+    async def announce(self, poll: CollabPoll) -> Announced:
         service = self.bot.services.polls
         if not await service.claim_announcement(poll):
-            return None
+            return Announced(claimed=False, message=None)  # another close path is posting them
         try:
             results = await service.results_of(poll)
             # The nonce (enforced by discord.py when given) makes a resend after a post that reached Discord
             # but raised here (a timeout, a 5xx after the write) return the first message, not a second one.
-            return await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results),
-                                              nonce=results_nonce(poll))
+            message = await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results),
+                                                 nonce=results_nonce(poll))
+            return Announced(claimed=True, message=message)
         except Exception:
             await service.release_announcement(poll)  # try again on the next tick
             raise

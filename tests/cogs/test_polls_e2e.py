@@ -559,3 +559,40 @@ async def test_a_vote_whose_reply_fails_still_shows_in_the_live_counts(start_bot
     want = {"Song Hye-kyo × Han So-hee": 1, "Song Hye-kyo × Kim Go-eun": 0}
     await double.wait_for(lambda: option_lines(double.messages.by_id[message["id"]]) == want, timeout=5)
     assert handle.response is None  # the confirmation never reached the fan, yet the vote shows
+
+
+async def test_poll_close_tells_the_mod_what_happened_to_the_results(start_bot, server, double):
+    bot = await ready_bot(start_bot, server)
+    await follow(server)
+    pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun"
+    for question in ("Fails?", "Raced?", "Nowhere?"):
+        await server.invoke(server.mod, "poll create", question=question, pairings=pairs)
+    failing, raced, nowhere = [int(custom_ids(m)[0].split(":")[2]) for m in poll_messages(server)]
+
+    # The close commits, then Discord refuses the results post: the mod hears it is closed and will be retried.
+    double.fail_channel(server.channels["polls"], 400)
+    ix = await server.invoke(server.mod, "poll close", poll=str(failing))
+    assert ix.ephemeral and f"Poll #{failing} is closed" in ix.content and "retry" in ix.content
+    assert "nothing was changed" not in ix.content
+    double.clear_channel_failure(server.channels["polls"])
+    await bot.scheduler.run_once()
+    assert len(results_posts(server)) == 1
+
+    # The timer claims the announcement between the command's close and its post.
+    service = bot.services.polls
+    real_close = service.close
+
+    async def close_then_timer_claims(*args, **kwargs):
+        poll = await real_close(*args, **kwargs)
+        assert await service.claim_announcement(poll)
+        return poll
+
+    service.close = close_then_timer_claims
+    ix = await server.invoke(server.mod, "poll close", poll=str(raced))
+    service.close = real_close
+    assert ix.ephemeral and "already being posted" in ix.content and "no polls channel" not in ix.content
+
+    # No usable polls channel: closed, counts on the poll, and the mod is told why no results were posted.
+    await bot.services.guilds.block_channel(int(server.guild.id), int(server.channels["polls"].id), "test")
+    ix = await server.invoke(server.mod, "poll close", poll=str(nowhere))
+    assert ix.ephemeral and "no results were posted" in ix.content
