@@ -230,7 +230,7 @@ def test_rules_can_be_given_for_plain_string_names() -> None:
         ("서비스 수지 적자", []),
         ("배우 김혜수, 수지 등", ["Kim Hye-soo", "Suzy"]),
         ("소희가 BH와 계약", []),
-        ("[OSEN 이지은 기자] 배우 송혜교가", ["Song Hye-kyo"]),
+        ("[팬봇일보 이지은 기자] 배우 송혜교가", ["Song Hye-kyo"]),
     ],
 )
 def test_catalogue_rules_for_ambiguous_names(matcher: StarMatcher, text: str, expected: list[str]) -> None:
