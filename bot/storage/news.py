@@ -119,7 +119,9 @@ class NewsRepository:
         rows = await self._db.fetchall(
             "SELECT s.*, (SELECT group_concat(st.name, char(31)) FROM news_story_stars ns "
             "  JOIN stars st ON st.id = ns.star_id WHERE ns.story_id = s.id) AS star_list "
-            f"FROM news_stories s WHERE {where} ORDER BY s.discovered_at DESC, s.id DESC LIMIT ?",
+            # Announced stories only (SPEC /news latest): not the ones still waiting or given up.
+            "FROM news_stories s JOIN announcements a ON a.story_id = s.id AND a.status IN ('sent', 'digested') "
+            f"WHERE {where} ORDER BY s.discovered_at DESC, s.id DESC LIMIT ?",
             (*params, limit),
         )
         return [_story(r) for r in rows]

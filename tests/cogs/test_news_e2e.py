@@ -107,6 +107,7 @@ async def test_a_new_story_reaches_the_news_channel_through_delivery(start_bot, 
 
 async def test_news_latest_shows_hostile_titles_inert(start_bot, server, double, clock, feeds):
     bot = await start_bot()
+    await server.configure(bot)  # /news latest lists announced stories: they need a news channel
     await server.invoke(server.mod, "stars follow", name="IU")
     feed = feeds.feed("iu.xml")
     await _add(server, feeds.url("iu.xml"))
@@ -133,6 +134,7 @@ async def test_news_latest_shows_hostile_titles_inert(start_bot, server, double,
 
 async def test_feeds_refresh_remove_and_status(start_bot, server, double, clock, feeds):
     bot = await start_bot()
+    await server.configure(bot)  # /stars info lists announced stories: they need a news channel
     await server.invoke(server.mod, "stars follow", name="Suzy")
     feed = feeds.feed("s.xml")
     await _add(server, feeds.url("s.xml"), name="Suzy news")

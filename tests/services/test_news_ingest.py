@@ -183,6 +183,7 @@ async def test_hostile_titles_are_stored_as_written(db, stars, make_news, feed_s
     title = "@everyone IU <@&123> [read](https://evil.example) now"
     feed.items.append(Item(title, "http://news.example/iu", "iu"))
     assert (await _poll_later(news, news_clock)).new_stories == 1
+    await db.execute("UPDATE announcements SET status = 'sent'")  # /news latest lists announced stories
     (story,) = await news.latest(GUILD, count=3)
     assert story.title == title and story.star_names == ("IU",)
 

@@ -54,6 +54,11 @@ async def test_a_story_is_recorded_with_its_stars_and_a_pending_announcement(db)
     assert story_id is not None
     ann = await db.fetchone("SELECT * FROM announcements WHERE story_id = ?", (story_id,))
     assert ann["status"] == "pending" and ann["guild_id"] == GUILD and len(ann["nonce"]) <= 25
+    assert await NewsRepository(db).latest(GUILD) == []  # /news latest lists announced stories only
+    for status in ("failed", "sending"):
+        await db.execute("UPDATE announcements SET status = ? WHERE story_id = ?", (status, story_id))
+        assert await NewsRepository(db).latest(GUILD) == []
+    await db.execute("UPDATE announcements SET status = 'sent' WHERE story_id = ?", (story_id,))
     (story,) = await NewsRepository(db).latest(GUILD)
     assert story.star_names == ("Song Hye-kyo",) and story.link == "http://p.example/1"
 
