@@ -145,3 +145,16 @@ async def test_postpone_keeps_a_maybe_sent_row_sending_and_a_refused_one_pending
     assert (rows[a]["status"], rows[b]["status"]) == ("sending", "pending")
     assert rows[a]["sending_at"] is not None and rows[b]["next_attempt_at"] is None
     assert [x.id for x in await repo.due(GUILD, clock.now())] == [b]
+
+
+async def test_a_digests_stories_are_found_through_the_partial_digest_index(journal_db, repo, clock):
+    ids = [await repo.record_story(GUILD, title=f"Story {n}", now=clock.now()) for n in range(3)]
+    job = await repo.begin_digest(GUILD, CHANNEL, ids[:2], clock.now())
+    assert job is not None and [a.id for a in job.announcements] == ids[:2]
+    plan = await journal_db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT id FROM announcements WHERE digest_id = ? ORDER BY id", (job.id,))
+    assert any("announcements_digest" in row[3] for row in plan), [tuple(r) for r in plan]
+    # Partial: stories travelling alone are not in it.
+    [sql] = [r[0] for r in await journal_db.fetchall(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'announcements_digest'")]
+    assert "WHERE digest_id IS NOT NULL" in sql
