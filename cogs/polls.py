@@ -124,12 +124,14 @@ class PollsCog(commands.Cog):
             raise
         counts = None if poll.hide_results else await service.counts(poll)
         attached = False
+        posted: discord.Message | None = None
         try:
             message = None
             if has_channel:
                 message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts),
                                                      view=poll_view(poll))
             if message is not None:
+                posted = message
                 await service.attach_message(poll, message.channel.id, message.id)
                 attached = True
                 await interaction.followup.send(
@@ -144,10 +146,13 @@ class PollsCog(commands.Cog):
             # No working polls channel: the poll goes where the command was run.
             sent = await interaction.followup.send(embed=poll_embed(poll, counts), view=poll_view(poll), wait=True,
                                                    allowed_mentions=discord.AllowedMentions.none())
+            posted = sent
             await service.attach_message(poll, sent.channel.id, sent.id)
             attached = True
         except BaseException:
             if not attached:
+                if posted is not None:
+                    await delete_quietly(posted)  # its buttons would point at a poll that no longer exists
                 await service.discard(poll)  # a poll nobody can see must not linger (no votes can exist yet)
             raise
 
@@ -247,6 +252,13 @@ class PollsCog(commands.Cog):
 
 def results_nonce(poll: CollabPoll) -> str:
     return f"poll{poll.id}"  # Discord allows 25 characters; a SQLite id has at most 19 digits
+
+
+async def delete_quietly(message: discord.Message) -> None:
+    try:
+        await message.delete()
+    except discord.HTTPException as exc:
+        log.warning("could not delete the message of a poll that failed to start: %s", exc)
 
 
 async def drop_original(interaction: discord.Interaction) -> None:

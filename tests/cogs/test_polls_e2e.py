@@ -596,3 +596,26 @@ async def test_poll_close_tells_the_mod_what_happened_to_the_results(start_bot, 
     await bot.services.guilds.block_channel(int(server.guild.id), int(server.channels["polls"].id), "test")
     ix = await server.invoke(server.mod, "poll close", poll=str(nowhere))
     assert ix.ephemeral and "no results were posted" in ix.content
+
+
+@pytest.mark.parametrize("polls_channel", [True, False])
+async def test_a_poll_that_fails_after_its_message_was_sent_leaves_no_live_buttons(start_bot, server, double,
+                                                                                    polls_channel):
+    bot = await (ready_bot(start_bot, server) if polls_channel else start_bot())
+    await follow(server)
+    before = await snapshot(bot)
+
+    async def broken_attach(*args, **kwargs):
+        raise RuntimeError("database went away")  # the step after the post fails
+
+    bot.services.polls.attach_message = broken_attach
+    ix = await server.invoke(server.mod, "poll create", question="Dead?",
+                             pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
+    if not polls_channel:  # the poll itself (deleted), then the error
+        await double.wait_for(lambda: len(ix.followup_ids) == 2 and ix.followups, timeout=5)
+    assert "went wrong" in ix.followups[-1]["content"] and ix.followups[-1]["flags"] & 64
+    channel = server.channels["polls"] if polls_channel else server.general
+    sent = double.find_requests("POST", rf"/channels/{channel.id}/messages|/webhooks/.+")
+    assert sent, "the poll message was posted before the failure"
+    assert not [m for m in double.channel_messages(channel.id) if m["components"]]
+    assert await snapshot(bot) == before
