@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -30,6 +32,7 @@ class Feed:
     content_type: str = "application/rss+xml; charset=utf-8"
     conditional: bool = True  # answer 304 when If-None-Match matches
     redirect: str | None = None  # answer 302 to this address
+    delay: float = 0.0  # seconds to wait before answering (a slow server)
 
 
 def rss(feed: Feed) -> bytes:
@@ -91,6 +94,8 @@ class FeedServer:
         feed = self.feeds.get(path)
         if feed is None:
             return web.Response(status=404, text="no such feed")
+        if feed.delay:
+            await asyncio.sleep(feed.delay)
         if feed.redirect:
             raise web.HTTPFound(feed.redirect)
         if feed.status != 200:

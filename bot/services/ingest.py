@@ -78,6 +78,8 @@ class Poller:
         self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)  # shared: a refresh during a cycle adds no more
         self._in_flight: set[int] = set()
+        # Set while the service shuts down: feeds cut off mid-fetch then are not the feeds' fault.
+        self.closing = False
         self._rng = random.Random()
         self._parse_pool: ThreadPoolExecutor | None = None
 
@@ -170,8 +172,11 @@ class Poller:
                 else:
                     plans.append(plan)
             except (FetchError, FeedError) as exc:
-                failures.append(self._failure(feed, now, str(exc), report))
+                if not self.closing:
+                    failures.append(self._failure(feed, now, str(exc), report))
             except Exception:
+                if self.closing:
+                    return
                 log.exception("polling feed %s (%s) failed", feed.id, feed.url)
                 failures.append(self._failure(feed, now, "fanbot could not process this feed (see the bot's log)", report))
 

@@ -102,6 +102,7 @@ class NewsService:
 
     # -- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        self.poller.closing = False
         if self.poller.fetcher is not None:
             return
         if self._given_session is not None and self._resolver is None:
@@ -111,6 +112,7 @@ class NewsService:
             self.poller.fetcher = Fetcher(self._session, self._limits)
 
     async def close(self) -> None:
+        self.poller.closing = True
         self.poller.fetcher = None
         if self._session is not None:
             await self._session.close()

@@ -129,3 +129,19 @@ async def test_star_info_keeps_only_whole_story_lines_within_a_field(db, stars, 
     assert len(lines) == 1 and "Song Hye-kyo story 2" in lines[0]
     assert lines[0].endswith(":R>")  # whole: the masked link and the time are both there
     assert f"(https://news.example/2/{'x' * 400})" in lines[0]
+
+
+async def test_shutting_down_mid_refresh_does_not_count_as_feed_failures(db, stars, make_news, feed_server):
+    import asyncio
+
+    await stars.follow(GUILD, "Song Hye-kyo")
+    news = await make_news()
+    slow = feed_server.feed("slow.xml", Item("old", "http://news.example/old", "old"))
+    await news.add_feed(GUILD, feed_server.url("slow.xml"))
+    slow.delay = 0.5
+    refresh = asyncio.create_task(news.refresh(GUILD))
+    await asyncio.sleep(0.1)  # the fetch is under way
+    await news.close()
+    await asyncio.gather(refresh, return_exceptions=True)
+    (feed,) = await news.list_feeds(GUILD)
+    assert feed.consecutive_failures == 0 and feed.last_error is None
