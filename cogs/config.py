@@ -83,6 +83,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         await interaction.response.send_message(f"The media of the day will be posted at {hour:02d}:00.")
 
     @app_commands.command(name="show", description="Show this server's fanbot settings")
+    @moderator_only()
     async def show(self, interaction: discord.Interaction) -> None:
         config = await self.bot.services.guilds.get(guild_id(interaction))
         embed = discord.Embed(title="fanbot settings")

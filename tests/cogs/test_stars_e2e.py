@@ -154,6 +154,8 @@ async def test_config_channel_timezone_media_hour_and_show(start_bot, server):
     await server.invoke(server.mod, "config media-hour", hour=21)
     choices = await server.autocomplete(server.mod, "config timezone", "tz", "seoul")
     assert {"name": "Asia/Seoul", "value": "Asia/Seoul"} in choices
+    fan_view = await server.invoke(server.fan, "config show")
+    assert fan_view.ephemeral and "moderator" in fan_view.content.lower()
     shown = await server.invoke(server.mod, "config show")
     assert shown.ephemeral
     text = shown.all_text
