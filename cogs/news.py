@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.services.ingest import CycleReport
-from bot.services.news import POLL_EVERY, POLL_JOB, story_line
+from bot.services.news import POLL_EVERY, POLL_JOB, story_line, whole_lines
 from bot.storage.feeds import FeedSource
 
 from ._common import followed_star_autocomplete, guild_id, safe
@@ -168,17 +168,12 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Recent ne
             about = f" about {safe(found.name)}" if found else ""
             await interaction.response.send_message(f"No stories{about} yet.", ephemeral=True)
             return
-        lines: list[str] = []
-        size = 0
-        for story in stories:
-            names = f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else ""
-            line = story_line(story) + names
-            if size + len(line) + 1 > 4000:  # whole lines only: a cut link would show as raw markdown
-                break
-            lines.append(line)
-            size += len(line) + 1
+        lines = (
+            story_line(story) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
+            for story in stories
+        )
         title = f"Latest news about {found.name}" if found else "Latest news"
-        embed = discord.Embed(title=title[:256], description="\n".join(lines))
+        embed = discord.Embed(title=title[:256], description=whole_lines(lines, 4000))
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
 
