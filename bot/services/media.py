@@ -236,10 +236,7 @@ class MediaService:
         # Attachment downloads go through the SSRF-safe fetcher, with the same address policy as feeds.
         limits = FetchLimits(total_timeout=120.0, read_timeout=30.0, max_bytes=self._settings.media_max_bytes)
         if self._given_http is not None:
-            try:
-                return Fetcher(self._given_http, limits)
-            except ValueError:
-                pass  # a plain session: make our own guarded one below
+            return Fetcher(self._given_http, limits)  # the bot's shared guarded session
         if self._own_http is None or self._own_http.closed:
             self._own_http = create_session(AddressPolicy(allow_private=self._settings.feed_allow_private_networks))
         return Fetcher(self._own_http, limits)
