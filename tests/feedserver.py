@@ -21,6 +21,7 @@ class Item:
     guid: str | None = None
     summary: str = ""
     published: datetime | None = None
+    source: str | None = None  # an aggregator's <source>: the publisher's name
 
 
 @dataclass
@@ -51,6 +52,8 @@ def rss(feed: Feed) -> bytes:
             parts.append(f"<description>{escape(item.summary)}</description>")
         if item.published:
             parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
+        if item.source:
+            parts.append(f'<source url="https://publisher.example">{escape(item.source)}</source>')
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from bot.domain.discord_text import truncate
+from bot.domain.feed_images import entry_image
 from bot.domain.urls import MAX_URL_LENGTH, normalize_url
 from bot.errors import FeedError
 
@@ -170,6 +171,9 @@ def _detail_text(entry: Any, key: str) -> str:
     return plain_text(entry.get(key), is_html="html" in kind)
 
 
+_SUFFIX_DASHES = (" - ", " | ", " – ", " — ")
+
+
 def normalise_title(title: str, source: str | None = None) -> str:
     """A key under which the same headline from two sources compares equal.
 
@@ -179,13 +183,22 @@ def normalise_title(title: str, source: str | None = None) -> str:
     text = unicodedata.normalize("NFKC", title or "").casefold()
     if source:
         suffix = unicodedata.normalize("NFKC", source).casefold()
-        for dash in (" - ", " | ", " – ", " — "):
+        for dash in _SUFFIX_DASHES:
             if text.endswith(dash + suffix):
                 text = text[: -len(dash + suffix)]
                 break
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", unicodedata.normalize("NFC", kept)).strip()
+
+
+def strip_source_suffix(title: str, source: str) -> str:
+    """`title` without a trailing " - Source" (any of the usual dashes), if it ends so and more is left."""
+    for dash in _SUFFIX_DASHES:
+        tail = dash + source
+        if title.endswith(tail) and title[: -len(tail)].strip():
+            return title[: -len(tail)].rstrip()
+    return title
 
 
 def canonical_link(url: str) -> str:
@@ -233,29 +246,6 @@ def _published(entry: Any) -> datetime | None:
                 return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
             except (OverflowError, ValueError, OSError, TypeError):
                 continue
-    return None
-
-
-_IMAGE_SUFFIX = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.IGNORECASE)
-
-
-def _image(entry: Any, base: str) -> str | None:
-    for media in entry.get("media_content") or []:
-        kind = (media.get("type") or "").lower()
-        url = media.get("url") or ""
-        if kind.startswith("image/") or media.get("medium") == "image" or (not kind and _IMAGE_SUFFIX.search(url)):
-            found = _http_link(url, base)
-            if found:
-                return found
-    for thumb in entry.get("media_thumbnail") or []:
-        found = _http_link(thumb.get("url"), base)
-        if found:
-            return found
-    for link in entry.get("links") or []:
-        if link.get("rel") == "enclosure" and (link.get("type") or "").lower().startswith("image/"):
-            found = _http_link(link.get("href"), base)
-            if found:
-                return found
     return None
 
 
@@ -338,7 +328,12 @@ def _entry(entry: Any, base: str, fallback_source: str) -> FeedEntry:
         first = entry["content"][0]
         summary = plain_text(first.get("value"), is_html="html" in (first.get("type") or "html"))
     source = entry.get("source") or {}
-    source_name = plain_text(source.get("title"), is_html=False) or fallback_source
+    publisher = plain_text(source.get("title"), is_html=False)
+    if publisher:
+        # Google News (and other aggregators) name the publisher in <source> and repeat it at the
+        # end of the headline; the announcement shows it once, as the source.
+        title = strip_source_suffix(title, publisher)
+    source_name = publisher or fallback_source
     guid = _guid(entry, link, title, summary)
     if not title:
         title = summary or link or "(untitled)"
@@ -348,6 +343,6 @@ def _entry(entry: Any, base: str, fallback_source: str) -> FeedEntry:
         title=truncate(title, TITLE_LIMIT),
         summary=truncate(summary, SUMMARY_LIMIT),
         published=_published(entry),
-        image_url=_image(entry, base),
+        image_url=entry_image(entry, lambda value: _http_link(value, base)),
         source_name=truncate(source_name, 100),
     )
