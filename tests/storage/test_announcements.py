@@ -35,7 +35,8 @@ def repo(journal_db) -> AnnouncementRepository:
 
 async def star(journal_db, name, role_id=None, guild=GUILD):
     stars = StarRepository(journal_db)
-    star_id = await stars.upsert_follow(guild, StarDraft(name), from_catalogue=False, actor_id=None)
+    star_id = await stars.upsert_follow(guild, StarDraft(name), from_catalogue=False, actor_id=None,
+                                        now=datetime(2026, 11, 29, tzinfo=timezone.utc))
     if role_id:
         await stars.set_notify_role(star_id, role_id)
     return star_id
