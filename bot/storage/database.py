@@ -30,6 +30,8 @@ Row = Any
 class Transaction:
     """A write transaction in progress; only the coroutine that opened it holds one."""
 
+    dialect: Dialect = SQLITE
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; the number of rows it changed."""
         raise NotImplementedError

@@ -12,7 +12,9 @@ _PG_KEY = re.compile(r"Key \(([^)]*)\)")
 @dataclass(frozen=True)
 class Dialect:
     name: str  # "sqlite" or "postgres"
-    # Appended to a SELECT that claims rows other processes must skip; SQLite has one writer, so nothing.
+    # Appended to a SELECT inside a transaction: lock the rows read until commit (for_update), or claim
+    # them so other processes skip them (skip_locked). SQLite's one writer already excludes the others.
+    for_update: str = ""
     skip_locked: str = ""
     _cache: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -48,7 +50,7 @@ SQLITE = Dialect("sqlite")
 
 def postgres() -> Dialect:
     # One per database: the translation cache is per Dialect object, and never shared with SQLite's.
-    return Dialect("postgres", skip_locked=" FOR UPDATE SKIP LOCKED")
+    return Dialect("postgres", for_update=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED")
 
 
 def _numbered(text: str) -> str:

@@ -242,7 +242,9 @@ async def _metas(tx: Transaction, poll_ids: set[int]) -> dict[int, _PollMeta]:
         rows = await tx.fetchall(
             "SELECT id, guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
             " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n "
-            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))})",
+            # Locked on PostgreSQL: two batches voting in one poll at once would both read the same
+            # choices before either writes (SQLite's single writer already runs them one by one).
+            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id{tx.dialect.for_update}",
             chunk,
         )
         for row in rows:

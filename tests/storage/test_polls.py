@@ -18,10 +18,8 @@ GUILD, OTHER_GUILD = 111, 222
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "polls.db")
-    yield database
-    await database.close()
+async def db(any_db):
+    return any_db
 
 
 async def add_stars(db: Database, guild_id: int, *names: str) -> list[int]:
