@@ -159,7 +159,8 @@ class BotRunner:
 
     async def __call__(self, **overrides: Any) -> FanBot:
         settings = replace(self.settings, **overrides)
-        db = await Database.open(settings.database_path)
+        url = settings.database_url.get() if settings.database_url else None
+        db = await Database.connect(url, settings.database_path)
         bot = FanBot(settings, db, clock=self.clock, scheduler_tick=None)
         runner = run_bot(bot, self.double, self.double.token)
         await runner.__aenter__()

@@ -83,12 +83,13 @@ class PgCluster:
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start")
 
-    def halt(self) -> None:
-        """Stop the server at once, as a crash or a restart under a running bot would."""
-        self._tool("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server under its clients, as a restart does ("fast": sessions are cut off, what was
+        committed is kept; "immediate" would also drop the last commits, since synchronous_commit is off)."""
+        self._tool("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
     def stop(self) -> None:
-        self.halt()
+        self.halt("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
     async def _make_shared(self) -> None:

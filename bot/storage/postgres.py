@@ -119,16 +119,53 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         with _translated():
-            async with self._pool.acquire() as conn, conn.transaction():
+            conn, tr = await self._begin()
+            try:
                 yield PostgresTransaction(conn, self)
+            except BaseException:
+                try:
+                    await tr.rollback()
+                except (*_UNAVAILABLE, asyncpg.InterfaceError):
+                    pass  # the connection died (the pool may have taken it back): the server rolled back
+                raise
+            else:
+                await tr.commit()
+            finally:
+                await _release(self._pool, conn)
+
+    async def _begin(self) -> tuple[asyncpg.Connection, Any]:
+        """A pooled connection inside BEGIN. After a server restart the pool still holds the dead
+        connections: the first one found dead expires them all, and BEGIN (nothing done yet) is
+        tried once more on a fresh one."""
+        for attempt in (1, 2):
+            conn = await self._pool.acquire()
+            tr = conn.transaction()
+            try:
+                await tr.start()
+            except _UNAVAILABLE:
+                await _release(self._pool, conn)
+                if attempt == 2:
+                    raise
+                await self._pool.expire_connections()
+            else:
+                return conn, tr
+        raise AssertionError("unreachable")
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         with _translated():
-            return await self._pool.fetchrow(self.dialect.sql(sql), *params)
+            try:
+                return await self._pool.fetchrow(self.dialect.sql(sql), *params)
+            except _UNAVAILABLE:
+                await self._pool.expire_connections()  # a read is safe to repeat once
+                return await self._pool.fetchrow(self.dialect.sql(sql), *params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         with _translated():
-            return await self._pool.fetch(self.dialect.sql(sql), *params)
+            try:
+                return await self._pool.fetch(self.dialect.sql(sql), *params)
+            except _UNAVAILABLE:
+                await self._pool.expire_connections()
+                return await self._pool.fetch(self.dialect.sql(sql), *params)
 
     async def migrate(self) -> int:
         with _translated():
@@ -153,6 +190,13 @@ class PostgresDatabase(Database):
 
     async def size_bytes(self) -> int:
         return int(await self.fetchval("SELECT pg_database_size(current_database())"))
+
+
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    try:
+        await pool.release(conn)
+    except asyncpg.InterfaceError:
+        pass  # a lost connection is taken back by the pool itself; nothing left to give back
 
 
 async def _create_pool(url: str, min_size: int, max_size: int) -> asyncpg.Pool:

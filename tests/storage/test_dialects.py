@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.errors import UniqueViolation
+from bot.errors import DatabaseUnavailable, UniqueViolation
 from bot.storage.database import Database, available_migrations
 from bot.storage.dialect import SQLITE, postgres
 from bot.storage.postgres import PostgresDatabase
@@ -135,3 +135,20 @@ async def test_skip_locked_lets_two_transactions_claim_different_rows(any_db):
 
     await asyncio.gather(first(), second())
     assert claimed == [["k0", "k1"], ["k2", "k3"]]
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"])
+async def test_a_transaction_cut_off_by_a_restart_writes_nothing_and_the_pool_reconnects(any_db, pg_cluster):
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            async with any_db.transaction() as tx:
+                await tx.execute("INSERT INTO bot_state (key, value) VALUES ('half', '1')")
+                pg_cluster.halt()
+                await tx.execute("INSERT INTO bot_state (key, value) VALUES ('other', '2')")
+        with pytest.raises(DatabaseUnavailable):
+            await any_db.fetchval("SELECT COUNT(*) FROM bot_state")
+    finally:
+        pg_cluster.boot()
+    assert await any_db.fetchval("SELECT COUNT(*) FROM bot_state") == 0
+    await any_db.execute("INSERT INTO bot_state (key, value) VALUES ('after', '1')")
+    assert await any_db.fetchval("SELECT value FROM bot_state WHERE key = 'after'") == "1"
