@@ -1,4 +1,4 @@
-"""The fanbot command line: run, sync, migrate, backup, check-feed."""
+"""The fanbot command line: run, sync, migrate, backup, copy-db, check-feed."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 
 from . import __version__, logs
-from .settings import Settings, SettingsError
+from .errors import StorageError
+from .settings import Settings, SettingsError, database_password
 from .storage.database import Database, backup_file
 
 log = logging.getLogger("fanbot")
@@ -29,8 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="register to this server only (instant) instead of globally")
     sub.add_parser("migrate", help="apply database migrations and print the schema version")
-    backup = sub.add_parser("backup", help="an online, consistent copy of the database")
+    backup = sub.add_parser("backup", help="an online, consistent copy of the SQLite database (PostgreSQL: pg_dump)")
     backup.add_argument("path", help="where to write the copy")
+    copy = sub.add_parser("copy-db", help="copy every row into an empty database (SQLite to PostgreSQL or back)")
+    copy.add_argument("target", metavar="TARGET_URL",
+                      help="postgresql://user:password@host:5432/db, or sqlite:///path/to/fanbot.db (or a plain path)")
     check = sub.add_parser("check-feed", help="fetch one feed and show which stars each item matches (no token)")
     check.add_argument("url")
     check.add_argument("--star", action="append", default=[], metavar="NAME", help="match only these stars")
@@ -47,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fanbot: {exc}", file=sys.stderr)
         return 2
     token = settings.discord_token.get() if settings.discord_token else ""
-    logs.configure(settings.log_level, token)
+    db_url = settings.database_url.get() if settings.database_url else ""
+    logs.configure(settings.log_level, token, database_password(db_url) or "")
     if command in ("run", "sync") and not token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
@@ -56,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": lambda: sync(settings, args.guild),
         "migrate": lambda: migrate(settings),
         "backup": lambda: backup(settings, args.path),
+        "copy-db": lambda: copy_db(settings, args.target),
         "check-feed": lambda: check_feed(settings, args.url, args.star, args.json),
     }
     try:
@@ -69,10 +76,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+async def open_database(settings: Settings, *, migrate: bool = True) -> Database | None:
+    """The database the settings name, or None after printing one line saying why it cannot be opened."""
+    url = settings.database_url.get() if settings.database_url else None
+    return await _open(url, settings.database_path, migrate=migrate)
+
+
+async def _open(url: str | None, path: str | Path, *, migrate: bool = True) -> Database | None:
+    try:
+        return await Database.connect(url, path, migrate=migrate)
+    except StorageError as exc:
+        print(f"fanbot: {_without_password(str(exc), url)}", file=sys.stderr)
+    except Exception as exc:  # a driver error we did not foresee: still one line, never a traceback
+        where = "PostgreSQL" if url else str(path)
+        detail = _without_password(str(exc), url)
+        print(f"fanbot: cannot open the database ({where}): {type(exc).__name__}: {detail}", file=sys.stderr)
+    return None
+
+
+def _without_password(text: str, url: str | None) -> str:
+    password = database_password(url) if url else None
+    return text.replace(password, "***") if password else text
+
+
 async def run(settings: Settings) -> int:
     from .client import FanBot
 
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
+    if db is None:
+        return 1
     bot = FanBot(settings, db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -109,7 +141,9 @@ async def sync(settings: Settings, guild_id: int | None) -> int:
 
     if guild_id is not None:
         settings = replace(settings, dev_guild_id=guild_id)
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
+    if db is None:
+        return 1
     bot = FanBot(settings, db, auto_sync=False, scheduler_tick=None)
     try:
         assert settings.discord_token is not None
@@ -128,15 +162,21 @@ async def sync(settings: Settings, guild_id: int | None) -> int:
 
 
 async def migrate(settings: Settings) -> int:
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
+    if db is None:
+        return 1
     try:
-        print(f"schema version {await db.schema_version()} ({settings.database_path})")
+        print(f"schema version {await db.schema_version()} ({db.location})")
     finally:
         await db.close()
     return 0
 
 
 async def backup(settings: Settings, path: str) -> int:
+    if settings.database_url:
+        print("fanbot: backup copies the SQLite file; on PostgreSQL use pg_dump "
+              "(e.g. pg_dump --format=custom --file=fanbot.dump \"$DATABASE_URL\").", file=sys.stderr)
+        return 2
     try:
         await backup_file(settings.database_path, path)
     except FileNotFoundError as exc:
@@ -144,6 +184,46 @@ async def backup(settings: Settings, path: str) -> int:
         return 1
     print(f"backed up {settings.database_path} to {path}")
     return 0
+
+
+async def copy_db(settings: Settings, target: str) -> int:
+    """Every row of the configured database into the empty database at `target`."""
+    from .storage.copy import copy_database
+
+    target_url, target_path = _target(target)
+    if target_url is None and target_path is None:
+        print("fanbot: copy-db needs postgresql://user:password@host/db or sqlite:///path/to/file.db", file=sys.stderr)
+        return 2
+    source = await open_database(settings, migrate=False)
+    if source is None:
+        return 1
+    try:
+        destination = await _open(target_url, target_path or "", migrate=False)
+        if destination is None:
+            return 1
+        try:
+            report = await copy_database(source, destination)
+        except StorageError as exc:
+            print(f"fanbot: {_without_password(str(exc), target_url)}", file=sys.stderr)
+            return 1
+        finally:
+            await destination.close()
+        print(f"copied {report.rows} rows of {report.tables} tables from {source.location} to "
+              f"{destination.location} (schema version {report.version})")
+        return 0
+    finally:
+        await source.close()
+
+
+def _target(text: str) -> tuple[str | None, Path | None]:
+    """(PostgreSQL URL, SQLite path) named by copy-db's argument; (None, None) if it names neither."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return text, None
+    if text.startswith("sqlite:///"):  # as SQLAlchemy spells it: sqlite:///relative, sqlite:////absolute
+        return None, Path(text[len("sqlite:///"):])
+    if "://" in text:
+        return None, None
+    return None, Path(text)
 
 
 async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool) -> int:

@@ -44,3 +44,26 @@ class FeedError(FanbotError):
 
 class BadLink(UserError):
     """A link someone gave is not an http(s) URL fanbot accepts (bad scheme, too long, no host)."""
+
+
+class StorageError(FanbotError):
+    """A database failure the callers handle on purpose, raised the same way on SQLite and PostgreSQL."""
+
+
+class ConstraintViolation(StorageError):
+    """A write broke a constraint of the schema (CHECK, FOREIGN KEY, NOT NULL, UNIQUE)."""
+
+
+class UniqueViolation(ConstraintViolation):
+    """A write broke a UNIQUE constraint or index; `columns` names the columns it covers."""
+
+    def __init__(self, columns: tuple[str, ...], detail: str) -> None:
+        super().__init__(detail)
+        self.columns = columns
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached right now (restarting, network); the transaction in flight
+    was rolled back, so the user can simply try again."""
+
+    message = "fanbot's database is not reachable right now; nothing was changed. Please try again in a minute."

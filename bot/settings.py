@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -44,6 +45,8 @@ class Secret:
 class Settings:
     discord_token: Secret | None = None
     database_path: Path = Path("data/fanbot.db")
+    # PostgreSQL instead of the SQLite file; a Secret because it usually carries a password.
+    database_url: Secret | None = None
     discord_api_base: str | None = None
     dev_guild_id: int | None = None
     feed_poll_interval: int = 600
@@ -89,12 +92,17 @@ class Settings:
                     raise SettingsError("STAR_SEARCH_FEEDS entries must be http(s) URLs containing {query}")
         else:
             templates = DEFAULT_STAR_SEARCH_FEEDS
+        database_url = get("DATABASE_URL")
+        if database_url is not None and not database_url.startswith(("postgresql://", "postgres://")):
+            # The value itself is never echoed: it may hold a password.
+            raise SettingsError("DATABASE_URL must be a PostgreSQL URL: postgresql://user:password@host:5432/dbname")
         media_mb = _int(env, "MEDIA_MAX_MB", 25)
         if not 1 <= media_mb <= 500:
             raise SettingsError("MEDIA_MAX_MB must be between 1 and 500")
         return cls(
             discord_token=Secret(token) if token else None,
             database_path=Path(get("DATABASE_PATH") or "data/fanbot.db"),
+            database_url=Secret(database_url) if database_url else None,
             discord_api_base=api_base,
             dev_guild_id=_int(env, "DEV_GUILD_ID", None),
             feed_poll_interval=poll,
@@ -104,6 +112,11 @@ class Settings:
             media_path=Path(get("MEDIA_PATH") or "data/media"),
             media_max_bytes=media_mb * 1024 * 1024,
         )
+
+
+def database_password(url: str) -> str | None:
+    """The password inside a database URL, so logging can blank it (None: there is none)."""
+    return urlsplit(url).password
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:  # type: ignore[return]

@@ -29,7 +29,7 @@ class StatusCog(commands.GroupCog, group_name="fanbot", group_description="About
         embed.add_field(name="Version", value=self.bot.version)
         latency = self.bot.latency
         embed.add_field(name="Gateway latency", value="unknown" if latency != latency else f"{latency * 1000:.0f} ms")
-        embed.add_field(name="Database", value=f"{services.db.size_bytes() / 1024:.0f} KiB, schema v{await services.db.schema_version()}")
+        embed.add_field(name="Database", value=f"{await services.db.size_bytes() / 1024:.0f} KiB, schema v{await services.db.schema_version()}")
         stars = await services.stars.list(gid)
         embed.add_field(name="Followed stars", value=str(len(stars)))
         for service in (services.news, services.announcer, services.polls, services.media, services.daily):

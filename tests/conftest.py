@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.clock import ManualClock
 from bot.settings import Settings
 from bot.storage.database import Database
 from tests.discord_double import Channel, DiscordDouble, InteractionHandle, Member, Perm, run_bot
+from tests.pgcluster import PgCluster, find_bindir
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
@@ -27,6 +29,54 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not at {CORPUS} (a clone outside the workplace)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A real PostgreSQL for the session. Missing binaries skip the test, except under CI=true,
+    where they are a failure (CI installs them: .ci/run)."""
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL binaries (initdb, pg_ctl) are neither on PATH nor in /usr/lib/postgresql/*/bin"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = PgCluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def open_db(request, db_kind, tmp_path):
+    """Opens migrated databases of this test's kind (a SQLite file, or a fresh PostgreSQL database);
+    closed at the end of the test."""
+    opened: list[Database] = []
+
+    async def open_(name: str = "fanbot.db") -> Database:
+        if db_kind == "sqlite":
+            db: Database = await Database.open(tmp_path / name)
+        else:
+            from bot.storage.postgres import PostgresDatabase
+
+            cluster = request.getfixturevalue("pg_cluster")
+            db = await PostgresDatabase.open_url(await cluster.clean_database())
+        opened.append(db)
+        return db
+
+    yield open_
+    for db in opened:
+        await db.close()
+
+
+@pytest.fixture
+async def any_db(open_db) -> Database:
+    """One migrated database, on SQLite and again on PostgreSQL."""
+    return await open_db()
 
 
 @pytest.fixture
@@ -109,7 +159,8 @@ class BotRunner:
 
     async def __call__(self, **overrides: Any) -> FanBot:
         settings = replace(self.settings, **overrides)
-        db = await Database.open(settings.database_path)
+        url = settings.database_url.get() if settings.database_url else None
+        db = await Database.connect(url, settings.database_path)
         bot = FanBot(settings, db, clock=self.clock, scheduler_tick=None)
         runner = run_bot(bot, self.double, self.double.token)
         await runner.__aenter__()

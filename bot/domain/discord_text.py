@@ -19,6 +19,13 @@ _MARKDOWN = re.compile(r"([\\*_~`|\[\]()])")
 # Headings ("# ", "-# "), block quotes and list markers only count at the start of a line.
 _LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |>>> |> |[-*+] |\d+[.)] )", re.MULTILINE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# For text we store and show later (feed names, titles, poll questions): control characters become a
+# space, so words they separated stay apart; direction marks, embeddings, overrides and isolates are
+# dropped, since U+202E alone turns the rest of a line around ("gpj.exe" shows as "exe.jpg").
+_CONTROLS_TO_SPACE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_DIRECTION_MARKS = {c: None for c in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_ONE_LINE = str.maketrans(_CONTROLS_TO_SPACE | _DIRECTION_MARKS)
+_MULTI_LINE = str.maketrans(_CONTROLS_TO_SPACE | _DIRECTION_MARKS | {0x0A: "\n"})
 
 
 def _escape_markdown(text: str) -> str:
@@ -31,6 +38,15 @@ def _escape_markdown(text: str) -> str:
     out.append(_MARKDOWN.sub(r"\\\1", text[last:]))
     escaped = "".join(out)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def display_text(raw: str | None, *, multiline: bool = False) -> str:
+    """Text as stored for display: no control or direction characters, NFC; on one line with single
+    spaces unless multiline (then line breaks stay and the caller decides how many)."""
+    if not raw:
+        return ""
+    text = unicodedata.normalize("NFC", raw.translate(_MULTI_LINE if multiline else _ONE_LINE))
+    return text if multiline else " ".join(text.split())
 
 
 def neutralise(text: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from ..errors import UserError
+from .discord_text import display_text
 from .urls import check_http_url, normalize_url
 
 MAX_TITLE = 200
@@ -16,7 +17,6 @@ MAX_CREDIT = 200
 MAX_TAGS = 10
 MAX_TAG = 30
 _TAG_CHARS = re.compile(r"^[\w\- ]+$")  # \w is Unicode-aware: Hangul, accented letters, digits
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 # Sites whose links Discord unfurls into a playable player: for these the link goes in the content.
 VIDEO_HOSTS = frozenset({
@@ -79,7 +79,7 @@ class FileType:
 def clean_title(raw: str, *, what: str = "title", limit: int = MAX_TITLE) -> str:
     """A one-line title: control and direction characters removed. Mentions and markdown are
     neutralised when shown, so they are kept here as the fan typed them."""
-    text = unicodedata.normalize("NFC", " ".join(_CONTROL.sub(" ", raw or "").split()))
+    text = display_text(raw)
     if not text:
         raise UserError(f"The {what} is empty; give it a short {what}.")
     if len(text) > limit:

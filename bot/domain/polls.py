@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import UserError
+from .discord_text import display_text
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 25
@@ -103,7 +104,7 @@ def clean_question(text: str) -> str:
     """The question as stored: trimmed, one line breaks kept, no control characters, ≤ 200 characters.
 
     Markdown and mentions are kept as typed and neutralised whenever shown."""
-    cleaned = _CONTROL.sub(lambda m: "\n" if m.group() == "\n" else " ", (text or "").strip())
+    cleaned = display_text((text or "").strip(), multiline=True)
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
     if not cleaned:
         raise UserError("The question cannot be empty; ask something like 'Who should star with Song Hye-kyo?'.")
@@ -116,7 +117,7 @@ def clean_project(text: str | None) -> str | None:
     """A proposal's project idea ("thriller drama"): one line, ≤ 80 characters, or None."""
     if text is None:
         return None
-    cleaned = " ".join(_CONTROL.sub(" ", text).split())
+    cleaned = display_text(text)
     if not cleaned:
         return None
     if len(cleaned) > MAX_PROJECT:

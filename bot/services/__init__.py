@@ -55,7 +55,7 @@ def build_services(
         clock=clock,
         state=BotState(db),
         stars=StarService(StarRepository(db), catalogue, clock),
-        guilds=GuildConfigService(GuildRepository(db)),
+        guilds=GuildConfigService(GuildRepository(db, clock)),
     )
     services.news = NewsService(settings, db, clock, services.stars, session=http)
     services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from functools import cache
+from zoneinfo import available_timezones
 
 from ..errors import UserError
 from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
@@ -24,15 +25,11 @@ class GuildConfigService:
         await self._repo.set_channel(guild_id, kind, channel_id)
 
     async def set_timezone(self, guild_id: int, tz: str) -> str:
-        name = tz.strip()
-        try:
-            if not name or len(name) > 64 or name.startswith(("/", ".")):
-                raise ValueError
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        name = iana_zones().get(tz.strip().casefold())
+        if name is None:
             raise UserError(
-                f"'{name[:40]}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or Europe/Paris."
-            ) from None
+                f"'{tz.strip()[:40]}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or Europe/Paris."
+            )
         await self._repo.set_timezone(guild_id, name)
         return name
 
@@ -48,9 +45,21 @@ class GuildConfigService:
         return await self._repo.block_channel(guild_id, channel_id, reason)
 
 
+# Files in the zoneinfo directory that ZoneInfo() loads but that are not IANA zone names: "localtime" is
+# the host's own zone (a symlink on Debian), "Factory" means "not set", "posixrules" is a template.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def iana_zones() -> dict[str, str]:
+    """IANA zone names by their case-folded form. available_timezones() walks the zoneinfo directory,
+    so it is read once, not on every autocomplete keystroke."""
+    return {z.casefold(): z for z in sorted(available_timezones() - _NOT_ZONES)}
+
+
 def timezone_suggestions(current: str, limit: int = 25) -> list[str]:
     needle = current.strip().lower().replace(" ", "_")
-    zones = sorted(available_timezones())
+    zones = list(iana_zones().values())
     if not needle:
         preferred = ["Asia/Seoul", "Asia/Tokyo", "America/New_York", "America/Los_Angeles", "Europe/London", "UTC"]
         return [z for z in preferred if z in zones][:limit]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from ..domain.discord_text import neutralise
 from ..domain.feeds import FeedEntry, ParsedFeed, parse_feed
-from ..errors import FeedError, FetchError
+from ..errors import DatabaseUnavailable, FeedError, FetchError
 from ..net.fetcher import Fetcher, FetchResult
 from ..storage.database import Database, Transaction
 from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess
@@ -223,17 +223,17 @@ class Poller:
             for plan in plans:
                 if plan.feed.id not in primed:
                     continue  # removed while we were fetching
-                await tx.execute("SAVEPOINT feed")
                 try:
-                    story_ids = await self._record(tx, plan, primed[plan.feed.id], now)
+                    async with tx.savepoint("feed"):
+                        story_ids = await self._record(tx, plan, primed[plan.feed.id], now)
+                except DatabaseUnavailable:
+                    raise
                 except Exception:
-                    await tx.execute("ROLLBACK TO feed")
                     log.exception("recording feed %s (%s) failed", plan.feed.id, plan.feed.url)
                     failures.append(self._failure(plan.feed, now, "fanbot could not record this feed's items", report))
                 else:
                     report.story_ids.extend(story_ids)
                     successes.append(plan.success)
-                await tx.execute("RELEASE feed")
             await self._feeds.save_outcomes_tx(tx, successes, failures)
         report.new_stories = len(report.story_ids)
 

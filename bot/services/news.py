@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
-from ..domain.discord_text import neutralise, truncate
+from ..domain.discord_text import display_text, neutralise, truncate
 from ..domain.stars import Star
 from ..domain.urls import check_http_url
 from ..errors import FeedError, FetchError, NotFound, UnsafeURL, UserError
@@ -171,7 +171,7 @@ class NewsService:
             raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
         except (FetchError, FeedError) as exc:
             raise UserError(f"Could not add that feed: {exc}.") from None
-        title = truncate(name.strip(), 100) if name and name.strip() else None
+        title = truncate(display_text(name), 100) if display_text(name) else None
         first_poll = now + timedelta(seconds=self.settings.feed_poll_interval * (0.5 + 0.5 * _fraction(f"{guild_id}:{url}")))
         async with self.db.transaction() as tx:
             feed_id, created = await self.feeds.upsert(

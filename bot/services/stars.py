@@ -85,7 +85,8 @@ class StarService:
         existing = await self._repo.by_key(guild_id, name_key(draft.name))
         if existing is not None:
             raise Conflict(f"This server already follows {existing.name}. Use /stars edit to change her names.")
-        star_id = await self._repo.upsert_follow(guild_id, draft, from_catalogue=known is not None, actor_id=actor_id)
+        star_id = await self._repo.upsert_follow(guild_id, draft, from_catalogue=known is not None, actor_id=actor_id,
+                                                 now=self._clock.now())
         star = await self._repo.get(guild_id, star_id)
         assert star is not None
         await self._emit("followed", star)

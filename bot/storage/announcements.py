@@ -148,7 +148,7 @@ class AnnouncementRepository:
     async def stats(self, guild_id: int) -> tuple[int, datetime | None]:
         """(announcements waiting, when the last one went out)."""
         row = await self._db.fetchone(
-            "SELECT SUM(status IN ('pending', 'sending')) AS waiting, MAX(sent_at) AS last_sent "
+            "SELECT COUNT(*) FILTER (WHERE status IN ('pending', 'sending')) AS waiting, MAX(sent_at) AS last_sent "
             "FROM announcements WHERE guild_id = ?",
             (guild_id,),
         )
@@ -205,7 +205,7 @@ class AnnouncementRepository:
             await tx.execute("UPDATE announcement_digests SET nonce = ? WHERE id = ?", (nonce, digest_id))
             taken = 0
             for announcement_id in announcement_ids:
-                cur = await tx.execute(
+                taken += await tx.execute(
                     "UPDATE announcements SET status = 'sending', attempts = attempts + 1, digest_id = ?, "
                     # Only 'pending': a 'sending' row may already be in the channel, and a digest has
                     # its own nonce, so folding it in could post the story twice.
@@ -213,7 +213,6 @@ class AnnouncementRepository:
                     "AND digest_id IS NULL",
                     (digest_id, channel_id, to_db(now), announcement_id),
                 )
-                taken += cur.rowcount
             if not taken:
                 await tx.execute("DELETE FROM announcement_digests WHERE id = ?", (digest_id,))
                 return None

@@ -1,4 +1,8 @@
-"""The SQLite database: one serialised writer connection, one reader, numbered migrations, online backup."""
+"""The database seam: one interface over SQLite (one serialised writer, one reader) and PostgreSQL (a pool).
+
+Repositories write one SQL for both engines (see dialect.py). SQLite is the default; PostgreSQL lives
+in postgres.py and is chosen by DATABASE_URL.
+"""
 
 from __future__ import annotations
 
@@ -6,57 +10,176 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import aiosqlite
 
+from ..errors import ConstraintViolation, UniqueViolation
+from .dialect import SQLITE, Dialect, sqlite_unique_columns
+
 log = logging.getLogger(__name__)
 
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any]
+# sqlite3.Row and asyncpg.Record both allow row["col"], row[0] and unpacking.
+Row = Any
 
 
 class Transaction:
     """A write transaction in progress; only the coroutine that opened it holds one."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    dialect: Dialect = SQLITE
 
-    async def execute(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
-        return await self._conn.execute(sql, params)
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        raise NotImplementedError
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        raise NotImplementedError
 
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        raise NotImplementedError
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    @asynccontextmanager
+    async def savepoint(self, name: str = "part") -> AsyncIterator[None]:
+        """A part of the transaction that is undone alone if its block raises (the rest stays)."""
+        await self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.execute(f"ROLLBACK TO {name}")
+            await self.execute(f"RELEASE {name}")
+            raise
+        await self.execute(f"RELEASE {name}")
+
 
 class Database:
+    """What repositories use; `open` gives SQLite, `connect` whichever the settings name."""
+
+    dialect: Dialect = SQLITE
+    # Where it lives, for messages: a file path, or a PostgreSQL URL without its password.
+    location: str = ""
+
+    @classmethod
+    async def open(cls, path: str | Path, *, migrate: bool = True) -> "SqliteDatabase":
+        return await SqliteDatabase.open_file(path, migrate=migrate)
+
+    @staticmethod
+    async def connect(url: str | None, path: str | Path, *, migrate: bool = True) -> "Database":
+        """PostgreSQL at `url` if given, else the SQLite file at `path`."""
+        if url:
+            from .postgres import PostgresDatabase
+
+            return await PostgresDatabase.open_url(url, migrate=migrate)
+        return await SqliteDatabase.open_file(path, migrate=migrate)
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """BEGIN ... COMMIT, or ROLLBACK if the block raises."""
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One write statement in its own transaction; the number of rows it changed."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> Any:
+        """One write statement with RETURNING in its own transaction; the first column of its first row."""
+        async with self.transaction() as tx:
+            return await tx.fetchval(sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def migrate(self) -> int:
+        raise NotImplementedError
+
+    async def schema_version(self) -> int:
+        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
+
+    async def tables(self) -> list[str]:
+        """The application's tables (schema_migrations excluded), in creation order."""
+        raise NotImplementedError
+
+    async def backup(self, target: str | Path) -> None:
+        raise NotImplementedError
+
+    async def size_bytes(self) -> int:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+def _raise_constraint(exc: sqlite3.IntegrityError) -> NoReturn:
+    columns = sqlite_unique_columns(str(exc))
+    if columns is not None:
+        raise UniqueViolation(columns, str(exc)) from None
+    raise ConstraintViolation(str(exc)) from exc
+
+
+class SqliteTransaction(Transaction):
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        try:
+            cur = await self._conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            _raise_constraint(exc)
+        return cur.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            await self._conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            _raise_constraint(exc)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        try:
+            async with self._conn.execute(sql, params) as cur:
+                return await cur.fetchone()
+        except sqlite3.IntegrityError as exc:
+            _raise_constraint(exc)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        try:
+            async with self._conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.IntegrityError as exc:
+            _raise_constraint(exc)
+
+
+class SqliteDatabase(Database):
     """Writes go through one connection behind a lock, so no coroutine ever commits another's
     half-done work (on a shared aiosqlite connection, any commit() commits everything pending).
     Reads use a second connection, which under WAL sees only committed data."""
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.path = path
+        self.location = str(path)
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
+    async def open_file(cls, path: str | Path, *, migrate: bool = True) -> "SqliteDatabase":
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,11 +201,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(self._writer)
+                yield SqliteTransaction(self._writer)
             except BaseException:
                 await self._writer.rollback()
                 raise
@@ -95,12 +217,6 @@ class Database:
                     await self._writer.rollback()
                     raise
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """One write statement in its own transaction; returns lastrowid (or rowcount for UPDATE/DELETE)."""
-        async with self.transaction() as tx:
-            cur = await tx.execute(sql, params)
-            return cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
-
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._reader.execute(sql, params) as cur:
             return await cur.fetchone()
@@ -108,10 +224,6 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     # -- migrations -------------------------------------------------------------------------
     async def migrate(self) -> int:
@@ -125,7 +237,7 @@ class Database:
             await self._writer.commit()
             async with self._writer.execute("SELECT version FROM schema_migrations") as cur:
                 done = {row[0] for row in await cur.fetchall()}
-            for version, name, sql in available_migrations():
+            for version, name, sql in available_migrations("sqlite"):
                 if version in done:
                     continue
                 log.info("applying migration %04d %s", version, name)
@@ -140,8 +252,12 @@ class Database:
                     raise
         return await self.schema_version()
 
-    async def schema_version(self) -> int:
-        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != 'schema_migrations' ORDER BY rowid"
+        )
+        return [r[0] for r in rows]
 
     async def backup(self, target: str | Path) -> None:
         """A consistent online copy through SQLite's backup API (safe while the bot writes)."""
@@ -150,7 +266,7 @@ class Database:
         async with aiosqlite.connect(target) as dest:
             await self._reader.backup(dest)
 
-    def size_bytes(self) -> int:
+    async def size_bytes(self) -> int:
         total = 0
         for suffix in ("", "-wal"):
             p = Path(str(self.path) + suffix)
@@ -170,10 +286,10 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for each bot/storage/migrations/NNNN_name.sql, sorted by version."""
+def available_migrations(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, name, sql) for each bot/storage/migrations/<dialect>/NNNN_name.sql, sorted by version."""
     found = []
-    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+    for entry in resources.files("bot.storage").joinpath("migrations", dialect).iterdir():
         if not entry.name.endswith(".sql"):
             continue
         stem = entry.name[:-4]

@@ -1,13 +1,12 @@
-"""Feed sources in SQLite: adding, listing, what is due, and the outcome of each poll (batched per cycle)."""
+"""Feed sources: adding, listing, what is due, and the outcome of each poll (batched per cycle)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .database import Database, Transaction
+from .database import Database, Row, Transaction
 from .timefmt import to_db
 
 
@@ -147,10 +146,11 @@ class FeedRepository:
         return [_row(r) for r in rows]
 
     async def due(self, now: datetime, limit: int | None = None) -> list[FeedSource]:
-        rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM feeds WHERE disabled_at IS NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
-            (to_db(now), -1 if limit is None else limit),
-        )
+        sql = f"SELECT {_COLUMNS} FROM feeds WHERE disabled_at IS NULL AND next_poll_at <= ? ORDER BY next_poll_at"
+        if limit is None:
+            rows = await self._db.fetchall(sql, (to_db(now),))
+        else:
+            rows = await self._db.fetchall(sql + " LIMIT ?", (to_db(now), limit))
         return [_row(r) for r in rows]
 
     async def enabled_in(self, guild_id: int) -> list[FeedSource]:
@@ -198,8 +198,8 @@ class FeedRepository:
     async def health(self, guild_id: int) -> tuple[int, int, int, datetime | None]:
         """(feeds, failing, disabled, last poll) for /fanbot status."""
         row = await self._db.fetchone(
-            "SELECT COUNT(*), SUM(consecutive_failures > 0 AND disabled_at IS NULL), "
-            "SUM(disabled_at IS NOT NULL), MAX(last_polled_at) FROM feeds WHERE guild_id = ?",
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE consecutive_failures > 0 AND disabled_at IS NULL), "
+            "COUNT(*) FILTER (WHERE disabled_at IS NOT NULL), MAX(last_polled_at) FROM feeds WHERE guild_id = ?",
             (guild_id,),
         )
         assert row is not None
@@ -212,7 +212,7 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _row(row: sqlite3.Row) -> FeedSource:
+def _row(row: Row) -> FeedSource:
     (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
      last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at) = row
     return FeedSource(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..clock import Clock, SystemClock
 from .database import Database
+from .timefmt import to_db
 
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
 
@@ -29,8 +31,9 @@ class GuildConfig:
 
 
 class GuildRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock = clock or SystemClock()
 
     async def get(self, guild_id: int) -> GuildConfig:
         row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
@@ -58,10 +61,9 @@ class GuildRepository:
     async def _set(self, guild_id: int, column: str, value: object) -> None:
         assert column in ("timezone", "mod_role_id", "media_hour")
         await self._db.execute(
-            f"INSERT INTO guild_settings (guild_id, {column}) VALUES (?, ?) "
-            f"ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}, "
-            "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')",
-            (guild_id, value),
+            f"INSERT INTO guild_settings (guild_id, {column}, updated_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at",
+            (guild_id, value, to_db(self._clock.now())),
         )
 
     async def set_timezone(self, guild_id: int, tz: str) -> None:
@@ -88,8 +90,8 @@ class GuildRepository:
         """Stop posting to a channel Discord refused; returns the kinds that pointed at it."""
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
-                "UPDATE guild_channels SET blocked_reason = ?, blocked_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
+                "UPDATE guild_channels SET blocked_reason = ?, blocked_at = ? "
                 "WHERE guild_id = ? AND channel_id = ? AND blocked_reason IS NULL RETURNING kind",
-                (reason[:200], guild_id, channel_id),
+                (reason[:200], to_db(self._clock.now()), guild_id, channel_id),
             )
         return [r[0] for r in rows]

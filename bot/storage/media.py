@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..domain.media import MediaItem, Submission
-from ..errors import Conflict, NotFound
-from .database import Database, Transaction
+from ..errors import Conflict, NotFound, UniqueViolation
+from .database import Database, Row, Transaction
 from .timefmt import from_db, to_db
 
-_ITEM_SELECT = (
-    "SELECT m.*, s.name AS star_name,"
-    " (SELECT group_concat(tag, ',') FROM media_tags t WHERE t.item_id = m.id) AS tag_list"
-    " FROM media_items m LEFT JOIN stars s ON s.id = m.star_id"
-)
+
+def _item_select(db: Database) -> str:
+    tags = db.dialect.joined("tag", "media_tags t WHERE t.item_id = m.id", ",")
+    return f"SELECT m.*, s.name AS star_name, {tags} AS tag_list FROM media_items m LEFT JOIN stars s ON s.id = m.star_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +34,10 @@ class NewMedia:
     spoiler: bool = False
 
 
-def _duplicate(error: sqlite3.IntegrityError, what: str) -> Conflict:
-    text = str(error)
-    if "url_key" in text:
+def _duplicate(error: UniqueViolation, what: str) -> Conflict:
+    if "url_key" in error.columns:
         return Conflict(f"That link is already {what}. Use /media search to find it.")
-    if "file_sha256" in text:
+    if "file_sha256" in error.columns:
         return Conflict(f"That file is already {what}. Use /media search to find it.")
     raise error
 
@@ -48,6 +45,7 @@ def _duplicate(error: sqlite3.IntegrityError, what: str) -> Conflict:
 class MediaRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._item_select = _item_select(db)
 
     # -- library ----------------------------------------------------------------------------
     async def add_item(self, new: NewMedia, *, added_by: int | None, now: datetime,
@@ -65,23 +63,23 @@ class MediaRepository:
                 (new.guild_id, new.title, new.kind, new.url, new.url_key, new.file_name, new.file_type,
                  new.file_sha256, new.star_id, new.credit, int(new.spoiler), added_by, to_db(now), submission_id),
             )
-        except sqlite3.IntegrityError as error:
+        except UniqueViolation as error:
             raise _duplicate(error, "in the library") from None
         await tx.executemany("INSERT INTO media_tags (item_id, tag) VALUES (?, ?)", [(item_id, t) for t in new.tags])
         return int(item_id)
 
     async def get(self, guild_id: int, item_id: int) -> MediaItem | None:
-        row = await self._db.fetchone(_ITEM_SELECT + " WHERE m.guild_id = ? AND m.id = ?", (guild_id, item_id))
+        row = await self._db.fetchone(self._item_select + " WHERE m.guild_id = ? AND m.id = ?", (guild_id, item_id))
         return _item(row) if row else None
 
     async def by_title(self, guild_id: int, title: str) -> MediaItem | None:
         row = await self._db.fetchone(
-            _ITEM_SELECT + " WHERE m.guild_id = ? AND m.title = ? COLLATE NOCASE ORDER BY m.id LIMIT 1",
+            self._item_select + " WHERE m.guild_id = ? AND m.title = ? COLLATE NOCASE ORDER BY m.id LIMIT 1",
             (guild_id, title))
         return _item(row) if row else None
 
     async def list_items(self, guild_id: int) -> list[MediaItem]:
-        rows = await self._db.fetchall(_ITEM_SELECT + " WHERE m.guild_id = ? ORDER BY m.id DESC", (guild_id,))
+        rows = await self._db.fetchall(self._item_select + " WHERE m.guild_id = ? ORDER BY m.id DESC", (guild_id,))
         return [_item(r) for r in rows]
 
     async def random_item(self, guild_id: int, *, star_id: int | None = None, tag: str | None = None) -> MediaItem | None:
@@ -92,7 +90,7 @@ class MediaRepository:
         if tag is not None:
             where.append("EXISTS (SELECT 1 FROM media_tags t WHERE t.item_id = m.id AND t.tag = ?)")
             params.append(tag)
-        row = await self._db.fetchone(_ITEM_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY random() LIMIT 1",
+        row = await self._db.fetchone(self._item_select + " WHERE " + " AND ".join(where) + " ORDER BY random() LIMIT 1",
                                       params)
         return _item(row) if row else None
 
@@ -126,14 +124,14 @@ class MediaRepository:
     # -- submissions --------------------------------------------------------------------------
     async def add_submission(self, new: NewMedia, *, submitter_id: int, now: datetime) -> int:
         try:
-            return int(await self._db.execute(
+            return int(await self._db.execute_returning(
                 "INSERT INTO media_submissions (guild_id, submitter_id, title, kind, url, url_key, file_name,"
                 " file_type, file_sha256, star_id, tags, spoiler, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (new.guild_id, submitter_id, new.title, new.kind, new.url, new.url_key, new.file_name, new.file_type,
                  new.file_sha256, new.star_id, ",".join(new.tags), int(new.spoiler), to_db(now)),
             ))
-        except sqlite3.IntegrityError as error:
+        except UniqueViolation as error:
             raise _duplicate(error, "waiting in the moderators' queue") from None
 
     async def withdraw(self, guild_id: int, submission_id: int) -> None:
@@ -233,7 +231,7 @@ class DailyRepository:
                 (guild_id, star_id, day.isoformat(), nonce, to_db(now)))
         return inserted is not None
 
-    async def unsent(self) -> list[sqlite3.Row]:
+    async def unsent(self) -> list[Row]:
         return await self._db.fetchall("SELECT * FROM daily_posts WHERE status = 'claimed'")
 
     async def mark(self, guild_id: int, kind: str, subject_id: int, day: date, status: str, *,
@@ -243,12 +241,12 @@ class DailyRepository:
             " WHERE guild_id = ? AND kind = ? AND subject_id = ? AND local_date = ? AND status = 'claimed'",
             (status, message_id, to_db(now) if now else None, note, guild_id, kind, subject_id, day.isoformat()))
 
-    async def posts(self, guild_id: int, kind: str) -> list[sqlite3.Row]:
+    async def posts(self, guild_id: int, kind: str) -> list[Row]:
         return await self._db.fetchall("SELECT * FROM daily_posts WHERE guild_id = ? AND kind = ? ORDER BY local_date",
                                        (guild_id, kind))
 
 
-def _item(row: sqlite3.Row) -> MediaItem:
+def _item(row: Row) -> MediaItem:
     tags = tuple(sorted(row["tag_list"].split(","))) if row["tag_list"] else ()
     return MediaItem(
         id=row["id"], guild_id=row["guild_id"], title=row["title"], kind=row["kind"], url=row["url"],
@@ -258,7 +256,7 @@ def _item(row: sqlite3.Row) -> MediaItem:
     )
 
 
-def _submission(row: sqlite3.Row) -> Submission:
+def _submission(row: Row) -> Submission:
     return Submission(
         id=row["id"], guild_id=row["guild_id"], submitter_id=row["submitter_id"], title=row["title"],
         kind=row["kind"], status=row["status"], url=row["url"], file_name=row["file_name"],

@@ -1,15 +1,14 @@
-"""Seen feed entries and news stories in SQLite: each story recorded once per server, with its delivery row."""
+"""Seen feed entries and news stories: each story recorded once per server, with its delivery row."""
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain.feeds import FeedEntry, canonical_link, normalise_title
-from .database import Database, Transaction
+from .database import Database, Row, Transaction
 from .timefmt import from_db, to_db
 
 # Two feeds' headlines count as the same story only when they were published this close together.
@@ -37,6 +36,9 @@ def _in_list(count: int) -> str:
 class NewsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        names = db.dialect.joined("st.name", "news_story_stars ns JOIN stars st ON st.id = ns.star_id "
+                                  "WHERE ns.story_id = s.id", "\x1f")
+        self._latest_sql = f"SELECT s.*, {names} AS star_list "
 
     async def unseen(self, feed_id: int, keys: list[str], tx: Transaction | None = None) -> list[str]:
         """The keys (in the order given) this feed has not delivered before."""
@@ -57,7 +59,7 @@ class NewsRepository:
     async def mark_seen(self, tx: Transaction, feed_id: int, keys: Iterable[str], now: datetime) -> None:
         stamp = to_db(now)
         await tx.executemany(
-            "INSERT OR IGNORE INTO feed_entries_seen (feed_id, entry_key, seen_at) VALUES (?, ?, ?)",
+            "INSERT INTO feed_entries_seen (feed_id, entry_key, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [(feed_id, k, stamp) for k in keys],
         )
 
@@ -99,7 +101,7 @@ class NewsRepository:
         if story_id is None:
             return None
         await tx.executemany(
-            "INSERT OR IGNORE INTO news_story_stars (story_id, star_id) VALUES (?, ?)",
+            "INSERT INTO news_story_stars (story_id, star_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(story_id, s) for s in star_ids],
         )
         # Sent with the Discord message so a resend after a crash is recognised (<= 25 characters).
@@ -117,8 +119,7 @@ class NewsRepository:
             where += " AND EXISTS (SELECT 1 FROM news_story_stars x WHERE x.story_id = s.id AND x.star_id = ?)"
             params.append(star_id)
         rows = await self._db.fetchall(
-            "SELECT s.*, (SELECT group_concat(st.name, char(31)) FROM news_story_stars ns "
-            "  JOIN stars st ON st.id = ns.star_id WHERE ns.story_id = s.id) AS star_list "
+            self._latest_sql +
             # Announced stories only (SPEC /news latest): not the ones still waiting or given up.
             "FROM news_stories s JOIN announcements a ON a.story_id = s.id AND a.status IN ('sent', 'digested') "
             f"WHERE {where} ORDER BY s.discovered_at DESC, s.id DESC LIMIT ?",
@@ -130,7 +131,7 @@ class NewsRepository:
         return int(await self._db.fetchval("SELECT COUNT(*) FROM news_stories WHERE guild_id = ?", (guild_id,)))
 
 
-def _story(row: sqlite3.Row) -> NewsStory:
+def _story(row: Row) -> NewsStory:
     return NewsStory(
         id=row["id"],
         guild_id=row["guild_id"],

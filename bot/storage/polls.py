@@ -1,15 +1,14 @@
-"""Proposals, polls, options and votes in SQLite, always scoped to one server."""
+"""Proposals, polls, options and votes, always scoped to one server."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.polls import CollabPoll, Pairing, PollOption, toggle_choice
-from ..errors import Conflict
-from .database import Database, Transaction
+from ..errors import Conflict, UniqueViolation
+from .database import Database, Row, Transaction
 from .timefmt import from_db, to_db
 
 # Outcomes of one vote request.
@@ -59,12 +58,12 @@ class PollRepository:
     async def add_proposal(self, guild_id: int, pairing: Pairing, proposer_id: int, project: str | None,
                            now: datetime) -> int:
         try:
-            return await self._db.execute(
+            return int(await self._db.execute_returning(
                 "INSERT INTO collab_proposals (guild_id, star_low, star_high, proposer_id, project, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (guild_id, pairing.star_low, pairing.star_high, proposer_id, project, to_db(now)),
-            )
-        except sqlite3.IntegrityError:
+            ))
+        except UniqueViolation:
             raise Conflict("You already proposed this pairing; each fan can propose a pairing once.") from None
 
     async def proposal_count(self, guild_id: int, pairing: Pairing) -> int:
@@ -156,7 +155,8 @@ class PollRepository:
                 await tx.executemany("DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes)
             if inserts:
                 await tx.executemany(
-                    "INSERT OR IGNORE INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?)", inserts)
+                    "INSERT INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    inserts)
         return outcomes
 
     async def counts(self, poll_id: int) -> dict[int, int]:
@@ -242,7 +242,9 @@ async def _metas(tx: Transaction, poll_ids: set[int]) -> dict[int, _PollMeta]:
         rows = await tx.fetchall(
             "SELECT id, guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
             " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n "
-            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))})",
+            # Locked on PostgreSQL: two batches voting in one poll at once would both read the same
+            # choices before either writes (SQLite's single writer already runs them one by one).
+            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id{tx.dialect.for_update}",
             chunk,
         )
         for row in rows:
@@ -298,7 +300,7 @@ def _decide(meta: _PollMeta | None, req: VoteRequest, stamp: str, state: dict[tu
     return VoteOutcome(OK, new, action, meta.max_choices)
 
 
-def _poll(row: sqlite3.Row, options: Sequence[sqlite3.Row]) -> CollabPoll:
+def _poll(row: Row, options: Sequence[Row]) -> CollabPoll:
     return CollabPoll(
         id=row["id"],
         guild_id=row["guild_id"],

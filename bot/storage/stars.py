@@ -1,31 +1,34 @@
-"""Stars and their aliases in SQLite, always scoped to one server."""
+"""Stars and their aliases, always scoped to one server."""
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import date
+from datetime import date, datetime
 
 from ..domain.stars import Star, StarDraft, name_key
-from .database import Database, Transaction
+from .database import Database, Row, Transaction
+from .timefmt import to_db
 
 
 class StarRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        aliases = db.dialect.joined("alias", "star_aliases a WHERE a.star_id = s.id", "\x1f", order_by="position")
+        self._select_sql = f"SELECT s.*, {aliases} AS alias_list FROM stars s WHERE "
 
-    async def upsert_follow(self, guild_id: int, draft: StarDraft, *, from_catalogue: bool, actor_id: int | None) -> int:
+    async def upsert_follow(self, guild_id: int, draft: StarDraft, *, from_catalogue: bool, actor_id: int | None,
+                            now: datetime) -> int:
         """Follow a star (or follow again one unfollowed before); returns its id."""
         async with self._db.transaction() as tx:
             star_id = await tx.fetchval(
-                "INSERT INTO stars (guild_id, name, name_key, hangul, birthday, from_catalogue, followed_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO stars (guild_id, name, name_key, hangul, birthday, from_catalogue, followed_by, followed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id, name_key) DO UPDATE SET followed = 1, name = excluded.name, "
                 " hangul = excluded.hangul, birthday = excluded.birthday, "
                 " from_catalogue = excluded.from_catalogue, followed_by = excluded.followed_by, "
-                " followed_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
+                " followed_at = excluded.followed_at "
                 "RETURNING id",
                 (guild_id, draft.name, name_key(draft.name), draft.hangul, _iso(draft.birthday),
-                 int(from_catalogue), actor_id),
+                 int(from_catalogue), actor_id, to_db(now)),
             )
             await self._replace_aliases(tx, star_id, draft.aliases)
             return int(star_id)
@@ -61,20 +64,15 @@ class StarRepository:
         return await self._select("s.followed = 1", ())
 
     async def _select(self, where: str, params: tuple) -> list[Star]:
-        rows = await self._db.fetchall(
-            "SELECT s.*, (SELECT group_concat(alias, char(31)) FROM "
-            "  (SELECT alias FROM star_aliases a WHERE a.star_id = s.id ORDER BY rowid)) AS alias_list "
-            f"FROM stars s WHERE {where} ORDER BY s.name COLLATE NOCASE",
-            params,
-        )
+        rows = await self._db.fetchall(self._select_sql + where + " ORDER BY s.name COLLATE NOCASE", params)
         return [_row_to_star(r) for r in rows]
 
     @staticmethod
     async def _replace_aliases(tx: Transaction, star_id: int, aliases: tuple[str, ...]) -> None:
         await tx.execute("DELETE FROM star_aliases WHERE star_id = ?", (star_id,))
         await tx.executemany(
-            "INSERT OR IGNORE INTO star_aliases (star_id, alias) VALUES (?, ?)",
-            [(star_id, a) for a in aliases],
+            "INSERT INTO star_aliases (star_id, alias, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(star_id, a, i) for i, a in enumerate(aliases)],
         )
 
 
@@ -82,7 +80,7 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _row_to_star(row: sqlite3.Row) -> Star:
+def _row_to_star(row: Row) -> Star:
     aliases = tuple(row["alias_list"].split("\x1f")) if row["alias_list"] else ()
     return Star(
         id=row["id"],

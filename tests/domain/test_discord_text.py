@@ -61,3 +61,25 @@ def test_truncate_never_separates_a_character_from_its_accents():
 def test_truncate_hangul_and_emoji():
     assert truncate("송혜교" * 100, 10) == "송혜교송혜교송혜교" + ELLIPSIS
     assert len(truncate("👩‍👩‍👧" * 50, 20)) <= 20
+
+
+# --- Stored display texts (issue 11) -------------------------------------------------------------------
+
+
+def test_display_text_drops_direction_marks_and_turns_controls_into_single_spaces() -> None:
+    from bot.domain.discord_text import display_text
+
+    assert display_text("Press\x00A\u202e gpj.exe\u2066\u2069\u200f\u061c") == "Press A gpj.exe"
+    assert display_text("a\tb\r\nc\x85d\x7f") == "a b c d"
+    assert display_text(None) == "" and display_text("\u202e") == ""
+    assert display_text("line one\nline\u202e two\r\n", multiline=True) == "line one\nline two \n"
+    assert display_text("e\u0301") == "é"  # NFC, as stored names are compared
+
+
+def test_poll_and_media_texts_use_the_same_cleaning() -> None:
+    from bot.domain.media import clean_title
+    from bot.domain.polls import clean_project, clean_question
+
+    assert clean_question("Who\u202e should\nstar?\x00") == "Who should\nstar?"
+    assert clean_project("thriller\u202e drama\x00") == "thriller drama"
+    assert clean_title("BTS\u2067 clip\x00") == "BTS clip"

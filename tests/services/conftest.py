@@ -21,10 +21,8 @@ OTHER_GUILD = 222
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "news.db")
-    yield database
-    await database.close()
+async def db(any_db):
+    return any_db
 
 
 @pytest.fixture

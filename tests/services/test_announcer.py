@@ -129,10 +129,8 @@ def test_retry_delay_grows_and_is_capped():
 
 
 @pytest.fixture
-async def journal(tmp_path):
-    db = await Database.open(tmp_path / "announcer.db")
-    yield db
-    await db.close()
+async def journal(any_db):
+    return any_db
 
 
 async def test_the_minute_budget_is_counted_from_the_journal(journal):

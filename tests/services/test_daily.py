@@ -61,8 +61,8 @@ def test_leap_day_birthdays_are_greeted_on_28_february_in_other_years():
 
 
 @pytest.fixture
-async def world(tmp_path):
-    db = await Database.open(tmp_path / "daily.db")
+async def world(any_db):
+    db = any_db
     clock = ManualClock(at(2026, 11, 22, 2, 0))
     stars = StarService(StarRepository(db), Catalogue.load(), clock)
     guilds = GuildConfigService(GuildRepository(db))
@@ -71,8 +71,7 @@ async def world(tmp_path):
     await guilds.set_channel(G, "media", 1)
     await guilds.set_channel(G, "birthdays", 2)
     await stars.follow(G, "Song Hye-kyo")
-    yield service, media, clock, guilds, db
-    await db.close()
+    return service, media, clock, guilds, db
 
 
 async def always(guild_id: int, kind: str) -> bool:

@@ -15,7 +15,7 @@ from tests.services.conftest import GUILD, OTHER_GUILD
 INTERVAL = 600
 
 
-async def _count(db, table: str, where: str = "1", params: tuple = ()) -> int:
+async def _count(db, table: str, where: str = "TRUE", params: tuple = ()) -> int:
     return int(await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))
 
 

@@ -23,18 +23,17 @@ async def test_fresh_database_creates_folder_and_applies_every_migration(tmp_pat
         await db.close()
 
 
-async def test_migrate_twice_applies_nothing_new(tmp_path):
-    db = await Database.open(tmp_path / "f.db")
+async def test_migrate_twice_applies_nothing_new(any_db):
+    db = any_db
     count = await db.fetchval("SELECT COUNT(*) FROM schema_migrations")
     assert await db.migrate() == await db.schema_version()
     assert await db.fetchval("SELECT COUNT(*) FROM schema_migrations") == count
-    await db.close()
 
 
-async def test_concurrent_writer_rollback_never_commits_or_loses_the_other_writer(tmp_path):
+async def test_concurrent_writer_rollback_never_commits_or_loses_the_other_writer(any_db):
     """Two coroutines write at once; one fails and rolls back. On a shared connection without
     serialisation, the healthy coroutine's commit would commit the failing one's half-done rows."""
-    db = await Database.open(tmp_path / "f.db")
+    db = any_db
     started = asyncio.Event()
 
     async def failing_writer():
@@ -53,11 +52,10 @@ async def test_concurrent_writer_rollback_never_commits_or_loses_the_other_write
     await asyncio.gather(failing_writer(), healthy_writer())
     rows = {r[0] for r in await db.fetchall("SELECT key FROM bot_state")}
     assert rows == {"kept"}
-    await db.close()
 
 
-async def test_reads_never_see_another_coroutines_uncommitted_writes(tmp_path):
-    db = await Database.open(tmp_path / "f.db")
+async def test_reads_never_see_another_coroutines_uncommitted_writes(any_db):
+    db = any_db
     inside = asyncio.Event()
     release = asyncio.Event()
 
@@ -73,11 +71,10 @@ async def test_reads_never_see_another_coroutines_uncommitted_writes(tmp_path):
     release.set()
     await task
     assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'pending'") == 1
-    await db.close()
 
 
-async def test_many_concurrent_transactions_all_land(tmp_path):
-    db = await Database.open(tmp_path / "f.db")
+async def test_many_concurrent_transactions_all_land(any_db):
+    db = any_db
 
     async def add(i: int):
         async with db.transaction() as tx:
@@ -88,7 +85,6 @@ async def test_many_concurrent_transactions_all_land(tmp_path):
     await asyncio.gather(*(add(i) for i in range(50)))
     values = {r[0] for r in await db.fetchall("SELECT value FROM bot_state")}
     assert values == {f"{i}!" for i in range(50)}
-    await db.close()
 
 
 async def test_backup_while_writing_is_a_consistent_copy(tmp_path):

@@ -16,10 +16,8 @@ G = 111
 
 
 @pytest.fixture
-async def media_db(tmp_path):
-    db = await Database.open(tmp_path / "media.db")
-    yield db
-    await db.close()
+async def media_db(any_db):
+    return any_db
 
 
 def link(title: str, key: str, guild: int = G) -> NewMedia:

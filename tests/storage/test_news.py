@@ -16,10 +16,8 @@ GUILD = 7
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "s.db")
-    yield database
-    await database.close()
+async def db(any_db):
+    return any_db
 
 
 async def _feed(db: Database, url: str = "http://a.example/rss", guild: int = GUILD) -> int:

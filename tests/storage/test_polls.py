@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.domain.polls import Pairing
-from bot.errors import Conflict
+from bot.errors import Conflict, ConstraintViolation
 from bot.storage.database import Database
 from bot.storage.polls import BAD_OPTION, CLOSED, FULL, OK, SAME, UNKNOWN, PollRepository, VoteRequest
 
@@ -18,16 +18,14 @@ GUILD, OTHER_GUILD = 111, 222
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "polls.db")
-    yield database
-    await database.close()
+async def db(any_db):
+    return any_db
 
 
 async def add_stars(db: Database, guild_id: int, *names: str) -> list[int]:
     ids = []
     for name in names:
-        ids.append(await db.execute("INSERT INTO stars (guild_id, name, name_key) VALUES (?, ?, ?)",
+        ids.append(await db.execute_returning("INSERT INTO stars (guild_id, name, name_key) VALUES (?, ?, ?) RETURNING id",
                                     (guild_id, name, name.lower())))
     return ids
 
@@ -53,10 +51,8 @@ async def test_a_fan_proposes_a_pairing_once_in_either_order(db):
 
 
 async def test_the_database_refuses_a_pairing_stored_out_of_order(db):
-    import sqlite3
-
     a, b = await add_stars(db, GUILD, "A", "B")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintViolation):
         await db.execute("INSERT INTO collab_proposals (guild_id, star_low, star_high, proposer_id, created_at) "
                          "VALUES (?, ?, ?, 1, 'x')", (GUILD, b, a))
 

@@ -1,0 +1,34 @@
+"""The bot on PostgreSQL through the Discord double, including the server restarting under it."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.errors import DatabaseUnavailable
+from bot.settings import Secret
+
+
+async def test_commands_say_try_again_while_postgresql_restarts_and_work_again_after(
+        pg_cluster, start_bot, server, caplog):
+    bot = await start_bot(database_url=Secret(await pg_cluster.clean_database()))
+    followed = await server.invoke(server.mod, "stars follow", name="Song Hye-kyo")
+    assert not followed.ephemeral and "Song Hye-kyo" in followed.content
+
+    pg_cluster.halt()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.replies"):
+            refused = await server.invoke(server.mod, "stars follow", name="Han So-hee")
+        assert refused.ephemeral and refused.content == DatabaseUnavailable.message
+        ours = [r for r in caplog.records if r.name.startswith("bot")]
+        # An outage is one warning, not a bug report with a traceback.
+        assert [r.levelname for r in ours] == ["WARNING"] and not ours[0].exc_info
+    finally:
+        pg_cluster.boot()
+
+    # The pool drops its dead connections and reconnects by itself; the refused follow left nothing.
+    listed = await server.invoke(server.fan, "stars list")
+    assert "Song Hye-kyo" in listed.all_text and "Han So-hee" not in listed.all_text
+    again = await server.invoke(server.mod, "stars follow", name="Han So-hee")
+    assert not again.ephemeral and "Han So-hee" in again.content
+    names = [s.name for s in await bot.services.stars.list(int(server.guild.id))]
+    assert names == ["Han So-hee", "Song Hye-kyo"]

@@ -1,0 +1,132 @@
+"""The journal's exactly-once rules, on the shared database fixture: what may join a digest, what stays due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.storage.announcements import AnnouncementRepository
+
+GUILD, OTHER = 10, 20
+CHANNEL = 555
+
+
+async def _stories(repo, clock, count, guild=GUILD):
+    return [await repo.record_story(guild, title=f"Story {n}", link=f"https://x.example/{guild}/{n}", now=clock.now())
+            for n in range(count)]
+
+
+async def _row(db, announcement_id):
+    return await db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+
+
+async def test_a_row_that_may_already_be_posted_is_never_folded_into_a_digest(db, news_clock):
+    repo = AnnouncementRepository(db)
+    a, maybe_posted, c = await _stories(repo, news_clock, 3)
+    assert await repo.begin_send(maybe_posted, CHANNEL, news_clock.now())
+
+    job = await repo.begin_digest(GUILD, CHANNEL, [a, maybe_posted, c], news_clock.now())
+    assert [x.id for x in job.announcements] == [a, c]
+    row = await _row(db, maybe_posted)
+    assert (row["status"], row["digest_id"], row["attempts"]) == ("sending", None, 1)
+    # It goes out on its own, with its own nonce (and its own history check).
+    assert [x.id for x in await repo.due(GUILD, news_clock.now())] == [maybe_posted]
+
+
+async def test_a_digest_of_only_maybe_posted_rows_is_not_started(db, news_clock):
+    repo = AnnouncementRepository(db)
+    [maybe_posted] = await _stories(repo, news_clock, 1)
+    await repo.begin_send(maybe_posted, CHANNEL, news_clock.now())
+    assert await repo.begin_digest(GUILD, CHANNEL, [maybe_posted], news_clock.now()) is None
+    assert await db.fetchval("SELECT COUNT(*) FROM announcement_digests") == 0
+    assert (await _row(db, maybe_posted))["digest_id"] is None
+
+
+async def test_a_digest_takes_only_its_own_servers_rows_in_id_order(db, news_clock):
+    repo = AnnouncementRepository(db)
+    mine = await _stories(repo, news_clock, 3)
+    job = await repo.begin_digest(GUILD, CHANNEL, list(reversed(mine)), news_clock.now())
+    assert [x.id for x in job.announcements] == mine
+    assert (job.guild_id, job.channel_id, job.attempts) == (GUILD, CHANNEL, 1)
+    assert job.nonce.startswith(f"d{job.id}-") and len(job.nonce) <= 25
+    assert all(x.sending_at == news_clock.now() and x.status == "sending" for x in job.announcements)
+    assert await repo.open_digests(OTHER, news_clock.now()) == []
+
+
+async def test_a_resend_keeps_the_time_of_the_first_send_that_may_have_posted(db, news_clock):
+    repo = AnnouncementRepository(db)
+    [a] = await _stories(repo, news_clock, 1)
+    first = news_clock.now()
+    await repo.begin_send(a, CHANNEL, first)
+    await repo.postpone(a, "503 Service Unavailable", first + timedelta(seconds=30), maybe_sent=True)
+    await repo.begin_send(a, CHANNEL, first + timedelta(minutes=10))
+    assert (await repo.get(a)).sending_at == first  # Discord's nonce memory dates from the first send
+
+    # Refused outright (nothing posted), the next send starts the clock afresh.
+    await repo.postpone(a, "403 Missing Permissions", None)
+    later = first + timedelta(minutes=20)
+    await repo.begin_send(a, CHANNEL, later)
+    assert (await repo.get(a)).sending_at == later
+
+
+async def test_a_row_inside_a_digest_cannot_be_sent_alone(db, news_clock):
+    repo = AnnouncementRepository(db)
+    ids = await _stories(repo, news_clock, 2)
+    await repo.begin_digest(GUILD, CHANNEL, ids, news_clock.now())
+    assert not await repo.begin_send(ids[0], CHANNEL, news_clock.now())
+    assert (await _row(db, ids[0]))["attempts"] == 1
+
+
+async def test_a_postponed_digest_keeps_its_stories_and_nonce_until_its_time(db, news_clock):
+    repo = AnnouncementRepository(db)
+    ids = await _stories(repo, news_clock, 2)
+    job = await repo.begin_digest(GUILD, CHANNEL, ids, news_clock.now())
+    retry_at = news_clock.now() + timedelta(seconds=30)
+    await repo.postpone_digest(job.id, "503 " + "x" * 400, retry_at)
+    assert await repo.open_digests(GUILD, news_clock.now()) == []
+    [again] = await repo.open_digests(GUILD, retry_at)
+    assert (again.id, again.nonce, [x.id for x in again.announcements]) == (job.id, job.nonce, ids)
+    digest = await db.fetchone("SELECT * FROM announcement_digests WHERE id = ?", (job.id,))
+    assert len(digest["last_error"]) == 300
+
+    await repo.begin_digest_retry(job.id, CHANNEL + 1)
+    [moved] = await repo.open_digests(GUILD, retry_at)
+    assert (moved.attempts, moved.channel_id) == (job.attempts + 1, CHANNEL + 1)
+
+
+async def test_a_digest_given_up_takes_its_stories_out_of_the_queue_for_good(db, news_clock):
+    repo = AnnouncementRepository(db)
+    ids = await _stories(repo, news_clock, 2)
+    [alone] = await _stories(repo, news_clock, 1, guild=OTHER)
+    job = await repo.begin_digest(GUILD, CHANNEL, ids, news_clock.now())
+    await repo.fail_digest(job.id, "400 Invalid Form Body")
+    assert await repo.open_digests(GUILD, news_clock.now()) == []
+    assert await repo.due(GUILD, news_clock.now()) == []
+    rows = [await _row(db, i) for i in ids]
+    assert {(r["status"], r["last_error"]) for r in rows} == {("failed", "400 Invalid Form Body")}
+    assert await repo.guilds_with_work(news_clock.now()) == [OTHER]
+    assert (await _row(db, alone))["status"] == "pending"
+
+
+async def test_a_post_given_up_is_failed_and_no_longer_waiting(db, news_clock):
+    repo = AnnouncementRepository(db)
+    a, b = await _stories(repo, news_clock, 2)
+    await repo.begin_send(a, CHANNEL, news_clock.now())
+    await repo.postpone(a, "400", news_clock.now() + timedelta(minutes=5))
+    await repo.give_up(a, "400 Invalid Form Body " + "x" * 400)
+    row = await _row(db, a)
+    assert row["status"] == "failed" and row["next_attempt_at"] is None and len(row["last_error"]) == 300
+    assert [x.id for x in await repo.due(GUILD, news_clock.now())] == [b]
+    assert await repo.stats(GUILD) == (1, None)
+
+
+async def test_waiting_rows_of_every_server_are_found_and_only_when_due(db, news_clock):
+    repo = AnnouncementRepository(db)
+    [a] = await _stories(repo, news_clock, 1)
+    [b] = await _stories(repo, news_clock, 1, guild=OTHER)
+    later = news_clock.now() + timedelta(minutes=1)
+    await repo.postpone(b, "503", later, maybe_sent=True)
+    assert await repo.guilds_with_work(news_clock.now()) == [GUILD]
+    assert sorted(await repo.guilds_with_work(later)) == [GUILD, OTHER]
+    await repo.begin_send(a, CHANNEL, news_clock.now())
+    await repo.record_sent(a, CHANNEL, 1, news_clock.now())
+    assert await repo.guilds_with_work(later) == [OTHER]
