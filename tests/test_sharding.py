@@ -133,7 +133,7 @@ class FakeTime:
 
 async def test_identify_waits_for_its_bucket_only() -> None:
     fake = FakeTime()
-    gate = LocalIdentifyCoordinator(5.0, monotonic=fake.monotonic, sleep=fake.sleep)
+    gate = LocalIdentifyCoordinator(5.0, margin=0, monotonic=fake.monotonic, sleep=fake.sleep)
     await gate.wait_turn(0, 2)
     await gate.wait_turn(1, 2)  # bucket 1: no wait
     assert fake.sleeps == []
@@ -147,7 +147,7 @@ async def test_identify_waits_for_its_bucket_only() -> None:
 
 async def test_concurrent_identifies_in_one_bucket_queue_up() -> None:
     fake = FakeTime()
-    gate = LocalIdentifyCoordinator(5.0, monotonic=fake.monotonic, sleep=fake.sleep)
+    gate = LocalIdentifyCoordinator(5.0, margin=0.5, monotonic=fake.monotonic, sleep=fake.sleep)
     times: list[float] = []
 
     async def identify(shard_id: int) -> None:
@@ -155,4 +155,4 @@ async def test_concurrent_identifies_in_one_bucket_queue_up() -> None:
         times.append(fake.now)
 
     await asyncio.gather(*(identify(i) for i in range(3)))
-    assert times == [1000.0, 1005.0, 1010.0]
+    assert times == [1000.0, 1005.5, 1011.0]
