@@ -15,6 +15,7 @@ import pytest
 from bot.client import FanBot, create_bot
 from bot.clock import ManualClock
 from bot.settings import Settings
+from bot.sharding import LocalIdentifyCoordinator
 from bot.storage.database import Database
 from tests.discord_double import Channel, DiscordDouble, InteractionHandle, Member, Perm, run_bot
 
@@ -112,7 +113,9 @@ class BotRunner:
         """A bot on these settings plus `overrides`; sharded when shard_count is set (as `fanbot run`)."""
         settings = replace(self.settings, **overrides)
         db = await Database.open(settings.database_path)
-        bot = create_bot(settings, db, clock=self.clock, scheduler_tick=None, **(bot_options or {}))
+        # The double does not space IDENTIFYs unless a test asks it to, so neither does the bot.
+        options = {"identify": LocalIdentifyCoordinator(0.0, margin=0.0), **(bot_options or {})}
+        bot = create_bot(settings, db, clock=self.clock, scheduler_tick=None, **options)
         runner = run_bot(bot, self.double, self.double.token)
         await runner.__aenter__()
         self._running[id(bot)] = (bot, runner, db)
