@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FanServer
 from tests.feedserver import FeedServer, Item
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +117,38 @@ async def test_a_leader_only_process_syncs_the_commands_without_connecting(doubl
     assert {"stars", "poll", "feeds"} <= set(double.commands[None])
     assert not double.identifies and not double.gateway.connections  # never on the Gateway
     assert double.token not in log and "Traceback" not in log
+
+
+async def test_two_gateway_processes_each_serve_the_servers_of_their_shard(double, tmp_path):
+    double.shards = 2
+    servers = [FanServer(double, f"Fan club {i}", shard=(i % 2, 2)) for i in range(4)]
+    procs = []
+    try:
+        for shard_id in (0, 1):
+            roles = "gateway,feeds,leader" if shard_id == 0 else "gateway,feeds"  # one leader syncs
+            env = clean_env(DISCORD_TOKEN=double.token, DISCORD_API_BASE=double.api_base, SHARD_COUNT="2",
+                            SHARD_IDS=str(shard_id), PROCESS_ROLES=roles, FANBOT_TEST_SQLITE_SPLIT="1",
+                            DATABASE_PATH=str(tmp_path / "data" / "fanbot.db"))
+            procs.append(await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT))
+            # One at a time: the second starts once the first has migrated the database and identified.
+            await double.wait_for_identify(shard_id + 1, timeout=30)
+            await double.wait_ready(shard_id + 1, timeout=10)
+        for server in servers:
+            ix = await server.invoke(server.mod, "stars follow", name="Han So-hee")
+            assert "한소희" in ix.content, ix.all_text
+    finally:
+        outputs = []
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(proc.communicate(), 30)
+            outputs.append((proc.returncode, output.decode(errors="replace")))
+    assert [code for code, _ in outputs] == [0, 0], outputs
+    assert [i["shard"] for i in double.identifies] == [[0, 2], [1, 2]]
+    for session in double.gateway.sessions:
+        got = {f["d"]["guild_id"] for f in session.replay if f["t"] == "INTERACTION_CREATE"}
+        assert got == {s.guild.id for s in servers if session.owns(s.guild.id)} and len(got) == 2
+    assert double.sync_count == 1
+    with sqlite3.connect(tmp_path / "data" / "fanbot.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM stars WHERE name = 'Han So-hee'").fetchone() == (4,)
