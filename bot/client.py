@@ -25,7 +25,7 @@ from .replies import report_error
 from .scheduler import Scheduler
 from .services import Services, build_services
 from .settings import Settings
-from .sharding import IdentifyCoordinator, LocalIdentifyCoordinator, ProcessRoles, scope_of
+from .sharding import IdentifyCoordinator, LocalIdentifyCoordinator, ProcessRoles
 from .storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,6 @@ class FanBot(commands.Bot):
         )
         self.settings = settings
         self.roles = ProcessRoles(settings.process_roles)
-        self.shard_scope = scope_of(settings)  # the servers this process posts for
         self.identify_gate: IdentifyCoordinator = identify or LocalIdentifyCoordinator()
         self.max_concurrency = 1  # from GET /gateway/bot once logged in
         self.db = db

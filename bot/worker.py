@@ -38,9 +38,10 @@ async def run_worker(settings: Settings, db: Database, stop: asyncio.Event, *, c
             assert settings.discord_token is not None
             leader = FanBot(settings, db, clock=clock, http_session=http, scheduler_tick=None)
             await leader.login(settings.discord_token.get())
-            services = leader.services
         if roles.feeds:
-            services = services or build_services(settings, db, clock, http=http)
+            # Services of its own, not the leader bot's: their news service is wired to deliver at once,
+            # and posting is the gateway processes' work.
+            services = build_services(settings, db, clock, http=http)
             await services.news.start()
             scheduler.add(POLL_JOB, services.news.poll_due, every=POLL_EVERY)
         log.info("running as %s, without a Gateway connection", ",".join(sorted(settings.process_roles)))
@@ -49,9 +50,9 @@ async def run_worker(settings: Settings, db: Database, stop: asyncio.Event, *, c
         log.info("shutting down")
     finally:
         await scheduler.stop()
+        if services is not None:
+            await services.news.close()
         if leader is not None:
             await leader.close()
-        elif services is not None:
-            await services.news.close()
         await http.close()
     return 0

@@ -54,7 +54,7 @@ async def test_a_process_on_shard_1_of_2_sees_and_posts_only_for_shard_1(start_b
     one = await start_bot(shard_count=2, shard_ids=(1,))
     assert sorted(g.name for g in one.guilds) == ["Fan club 1", "Fan club 3"]
     assert sorted(g.name for g in zero.guilds) == ["Fan club 0", "Fan club 2"]
-    assert not one.shard_scope.everything and one.shard_scope.owns(int(servers[1].guild.id))
+    assert not one.services.shards.everything and one.services.shards.owns(int(servers[1].guild.id))
     for server in servers:
         await server.configure(one)
         await start_poll(server)  # answered by whichever process owns the server
