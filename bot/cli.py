@@ -16,6 +16,7 @@ import discord
 from . import __version__, logs
 from .errors import StorageError
 from .settings import Settings, SettingsError, database_password
+from .sharding import ProcessRoles, single_process_problem
 from .storage.database import Database, backup_file
 
 log = logging.getLogger("fanbot")
@@ -54,7 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = settings.discord_token.get() if settings.discord_token else ""
     db_url = settings.database_url.get() if settings.database_url else ""
     logs.configure(settings.log_level, token, database_password(db_url) or "")
-    if command in ("run", "sync") and not token:
+    roles = ProcessRoles(settings.process_roles)
+    if command == "run":
+        problem = single_process_problem(settings)
+        if problem is not None:
+            print(f"fanbot: {problem}", file=sys.stderr)
+            return 2
+    if not token and (command == "sync" or command == "run" and roles.needs_token):
         print(NO_TOKEN, file=sys.stderr)
         return 2
     handlers = {
@@ -100,16 +107,26 @@ def _without_password(text: str, url: str | None) -> str:
 
 
 async def run(settings: Settings) -> int:
-    from .client import FanBot
+    from .client import create_bot
 
     db = await open_database(settings)
     if db is None:
         return 1
-    bot = FanBot(settings, db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if not ProcessRoles(settings.process_roles).gateway:
+        from .worker import run_worker
+
+        try:
+            return await run_worker(settings, db, stop)
+        except discord.LoginFailure:
+            print("fanbot: Discord refused the token; check DISCORD_TOKEN.", file=sys.stderr)
+            return 1
+        finally:
+            await db.close()
+    bot = create_bot(settings, db)
     assert settings.discord_token is not None
     runner = asyncio.create_task(bot.start(settings.discord_token.get()), name="fanbot")
     stopper = asyncio.create_task(stop.wait())

@@ -25,6 +25,7 @@ from .replies import report_error
 from .scheduler import Scheduler
 from .services import Services, build_services
 from .settings import Settings
+from .sharding import IdentifyCoordinator, LocalIdentifyCoordinator, ProcessRoles
 from .storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class FanBot(commands.Bot):
         http_session: aiohttp.ClientSession | None = None,
         auto_sync: bool = True,
         scheduler_tick: float | None = 5.0,
+        identify: IdentifyCoordinator | None = None,
+        **discord_options: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -69,14 +72,18 @@ class FanBot(commands.Bot):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=FanbotTree,
+            **discord_options,
         )
         self.settings = settings
+        self.roles = ProcessRoles(settings.process_roles)
+        self.identify_gate: IdentifyCoordinator = identify or LocalIdentifyCoordinator()
+        self.max_concurrency = 1  # from GET /gateway/bot once logged in
         self.db = db
         self.clock = clock or SystemClock()
         self._catalogue = catalogue
         self._given_http = http_session
         self.http_session: aiohttp.ClientSession | None = http_session
-        self.auto_sync = auto_sync
+        self.auto_sync = auto_sync and self.roles.leader  # command sync is the leader's job
         self.version = __version__
         self.services: Services = None  # type: ignore[assignment]  # built in setup_hook, once HTTP exists
         self.scheduler = Scheduler(self.clock, tick_seconds=scheduler_tick)
@@ -91,7 +98,7 @@ class FanBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        if self.settings.discord_api_base:
+        if self.settings.discord_api_base or self.settings.shard_count:
             await self._use_gateway_from_api()
         if self.http_session is None:
             # One session for every URL fanbot fetches (feeds, media files), guarded against private
@@ -108,9 +115,16 @@ class FanBot(commands.Bot):
 
     async def _use_gateway_from_api(self) -> None:
         data = await self.http.request(discord.http.Route("GET", "/gateway/bot"))
-        url = yarl.URL(data["url"])
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
-        log.info("using gateway %s from %s", url, self.settings.discord_api_base)
+        self.max_concurrency = int(data.get("session_start_limit", {}).get("max_concurrency") or 1)
+        if self.settings.discord_api_base:
+            url = yarl.URL(data["url"])
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
+            log.info("using gateway %s from %s", url, self.settings.discord_api_base)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py sleeps 5 s before every IDENTIFY but a process's first, and knows nothing of other
+        # processes; the coordinator waits only as long as the shard's max_concurrency bucket requires.
+        await self.identify_gate.wait_turn(shard_id or 0, self.max_concurrency)
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         return [c.to_dict(self.tree) for c in self.tree._get_all_commands(guild=guild)]
@@ -143,6 +157,18 @@ class FanBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+
+class ShardedFanBot(FanBot, commands.AutoShardedBot):
+    """FanBot on discord.py's AutoShardedBot: one process, the shards SHARD_IDS of SHARD_COUNT."""
+
+
+def create_bot(settings: Settings, db: Database, **options: Any) -> FanBot:
+    """The sharded client when SHARD_COUNT is set, else the single-shard one (as before sharding)."""
+    if settings.shard_count is None:
+        return FanBot(settings, db, **options)
+    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedFanBot(settings, db, shard_count=settings.shard_count, shard_ids=shard_ids, **options)
 
 
 def extension_names() -> list[str]:

@@ -15,6 +15,8 @@ DEFAULT_STAR_SEARCH_FEEDS = (
     "https://news.google.com/rss/search?q={query}&hl=ko&gl=KR&ceid=KR:ko",
 )
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+PROCESS_ROLES = ("gateway", "feeds", "leader")
+MAX_SHARD_COUNT = 65_536  # far above any bot's need; it only keeps a typo from meaning a million shards
 
 
 class SettingsError(ValueError):
@@ -56,6 +58,11 @@ class Settings:
     media_path: Path = Path("data/media")
     media_max_bytes: int = 25 * 1024 * 1024
     feed_max_bytes: int = 5 * 1024 * 1024
+    shard_count: int | None = None  # None: one process, one shard, as before sharding
+    shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
+    process_roles: frozenset[str] = frozenset(PROCESS_ROLES)
+    # Lets a test split the work across processes on one SQLite file, which production refuses.
+    sqlite_split_for_tests: bool = False
 
     @classmethod
     def from_env(
@@ -99,6 +106,10 @@ class Settings:
         media_mb = _int(env, "MEDIA_MAX_MB", 25)
         if not 1 <= media_mb <= 500:
             raise SettingsError("MEDIA_MAX_MB must be between 1 and 500")
+        shard_count = _int(env, "SHARD_COUNT", None)
+        if shard_count is not None and not 1 <= shard_count <= MAX_SHARD_COUNT:
+            raise SettingsError(f"SHARD_COUNT must be between 1 and {MAX_SHARD_COUNT}, not {shard_count}")
+        shard_ids = _shard_ids(get("SHARD_IDS"), shard_count)
         return cls(
             discord_token=Secret(token) if token else None,
             database_path=Path(get("DATABASE_PATH") or "data/fanbot.db"),
@@ -111,6 +122,10 @@ class Settings:
             log_level=level,
             media_path=Path(get("MEDIA_PATH") or "data/media"),
             media_max_bytes=media_mb * 1024 * 1024,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
+            process_roles=_roles(get("PROCESS_ROLES")),
+            sqlite_split_for_tests=_bool(env, "FANBOT_TEST_SQLITE_SPLIT", False),
         )
 
 
@@ -138,3 +153,32 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, not {raw[:40]!r}")
+
+
+def _shard_ids(raw: str | None, count: int | None) -> tuple[int, ...] | None:
+    """`0-3` or `0,2` (or both: `0-1,4`) into sorted shard ids below SHARD_COUNT."""
+    if raw is None:
+        return None
+    if count is None:
+        raise SettingsError("SHARD_IDS needs SHARD_COUNT (the total number of shards of the bot)")
+    ids: set[int] = set()
+    for part in raw.split(","):
+        low, dash, high = part.strip().partition("-")
+        try:
+            first, last = int(low), int(high if dash else low)
+        except ValueError:
+            raise SettingsError(f"SHARD_IDS must look like 0-3 or 0,2, not {raw[:40]!r}") from None
+        if first > last or first < 0 or last >= count:
+            raise SettingsError(f"SHARD_IDS must be shards 0 to {count - 1} (SHARD_COUNT is {count}), not {part.strip()!r}")
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
+
+
+def _roles(raw: str | None) -> frozenset[str]:
+    if raw is None:
+        return frozenset(PROCESS_ROLES)
+    roles = {r.strip().lower() for r in raw.split(",") if r.strip()}
+    unknown = sorted(roles - set(PROCESS_ROLES))
+    if unknown or not roles:
+        raise SettingsError(f"PROCESS_ROLES must be a comma-separated list of {', '.join(PROCESS_ROLES)}, not {raw[:40]!r}")
+    return frozenset(roles)

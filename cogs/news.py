@@ -58,7 +58,8 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         news.notify_mods = self.bot.poster.notify_mods
         news.after_new_stories = self._deliver
         await news.start()
-        self.bot.scheduler.add(POLL_JOB, self._poll, every=POLL_EVERY)
+        if self.bot.roles.feeds:  # else a feeds process polls, and this one only delivers what it finds
+            self.bot.scheduler.add(POLL_JOB, self._poll, every=POLL_EVERY)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.remove(POLL_JOB)

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.client import FanBot
+from bot.client import FanBot, create_bot
 from bot.clock import ManualClock
 from bot.settings import Settings
+from bot.sharding import LocalIdentifyCoordinator
 from bot.storage.database import Database
 from tests.discord_double import Channel, DiscordDouble, InteractionHandle, Member, Perm, run_bot
 from tests.pgcluster import PgCluster, find_bindir
@@ -93,9 +94,10 @@ def clock() -> ManualClock:
 class FanServer:
     """A guild in the double with the channels and people a fan community has."""
 
-    def __init__(self, double: DiscordDouble, name: str = "Hye-kyo & So-hee Fans") -> None:
+    def __init__(self, double: DiscordDouble, name: str = "Hye-kyo & So-hee Fans", *,
+                 shard: tuple[int, int] | None = None) -> None:
         self.double = double
-        self.guild = double.add_guild(name)
+        self.guild = double.add_guild(name, shard=shard)
         self.general = self.guild.add_text_channel("general")
         self.channels: dict[str, Channel] = {
             kind: self.guild.add_text_channel(kind, announcement=(kind == "news")) for kind in CHANNEL_KINDS
@@ -157,11 +159,14 @@ class BotRunner:
         )
         self._running: dict[int, tuple[FanBot, contextlib.AbstractAsyncContextManager, Database]] = {}
 
-    async def __call__(self, **overrides: Any) -> FanBot:
+    async def __call__(self, *, bot_options: dict[str, Any] | None = None, **overrides: Any) -> FanBot:
+        """A bot on these settings plus `overrides`; sharded when shard_count is set (as `fanbot run`)."""
         settings = replace(self.settings, **overrides)
         url = settings.database_url.get() if settings.database_url else None
         db = await Database.connect(url, settings.database_path)
-        bot = FanBot(settings, db, clock=self.clock, scheduler_tick=None)
+        # The double does not space IDENTIFYs unless a test asks it to, so neither does the bot.
+        options = {"identify": LocalIdentifyCoordinator(0.0, margin=0.0), **(bot_options or {})}
+        bot = create_bot(settings, db, clock=self.clock, scheduler_tick=None, **options)
         runner = run_bot(bot, self.double, self.double.token)
         await runner.__aenter__()
         self._running[id(bot)] = (bot, runner, db)

@@ -40,6 +40,24 @@ def test_values_are_read_and_typed():
     assert s.log_level == "DEBUG"
 
 
+def test_shards_and_roles():
+    default = Settings.from_env({})
+    assert default.shard_count is None and default.shard_ids is None
+    assert default.process_roles == {"gateway", "feeds", "leader"} and not default.sqlite_split_for_tests
+    s = Settings.from_env({"SHARD_COUNT": "8", "SHARD_IDS": "4-5, 0,2", "PROCESS_ROLES": " Gateway ,leader"})
+    assert s.shard_count == 8 and s.shard_ids == (0, 2, 4, 5)
+    assert s.process_roles == {"gateway", "leader"}
+    assert Settings.from_env({"SHARD_COUNT": "2"}).shard_ids is None  # every shard of the two
+    assert Settings.from_env({"SHARD_COUNT": "4", "SHARD_IDS": "0-3"}).shard_ids == (0, 1, 2, 3)
+
+
+def test_bad_settings_are_one_line_messages():
+    for env in ({"SHARD_COUNT": "4", "SHARD_IDS": "9"}, {"PROCESS_ROLES": "everything"}):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env(env)
+        assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
 def test_token_is_hidden_from_repr():
     s = Settings.from_env({"DISCORD_TOKEN": "super-secret-token-value"})
     assert "super-secret" not in repr(s)
@@ -56,6 +74,16 @@ def test_token_is_hidden_from_repr():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"DISCORD_API_BASE": "ftp://x"}, "DISCORD_API_BASE"),
         ({"STAR_SEARCH_FEEDS": "https://example.com/no-placeholder"}, "STAR_SEARCH_FEEDS"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-4"}, "SHARD_IDS must be shards 0 to 3"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0;2"}, "SHARD_IDS must look like 0-3 or 0,2"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "-1"}, "SHARD_IDS"),
+        ({"PROCESS_ROLES": "gateway,web"}, "PROCESS_ROLES must be a comma-separated list of gateway, feeds, leader"),
+        ({"PROCESS_ROLES": ","}, "PROCESS_ROLES"),
+        ({"FANBOT_TEST_SQLITE_SPLIT": "sometimes"}, "FANBOT_TEST_SQLITE_SPLIT"),
     ],
 )
 def test_bad_values_name_the_setting(env, needle):
@@ -68,5 +96,6 @@ def test_env_example_lists_every_setting():
     for name in (
         "DISCORD_TOKEN", "DATABASE_PATH", "DISCORD_API_BASE", "DEV_GUILD_ID", "FEED_POLL_INTERVAL",
         "FEED_ALLOW_PRIVATE_NETWORKS", "STAR_SEARCH_FEEDS", "LOG_LEVEL", "MEDIA_PATH", "MEDIA_MAX_MB",
+        "SHARD_COUNT", "SHARD_IDS", "PROCESS_ROLES",
     ):
         assert name in example

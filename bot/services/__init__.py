@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
+from ..domain.shards import ALL_SHARDS, ShardScope
+from ..sharding import scope_of
 from ..settings import Settings
 from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
@@ -32,6 +34,8 @@ class Services:
     state: BotState
     stars: StarService
     guilds: GuildConfigService
+    # The servers this process does outbound work for (announcements, polls, daily posts, cards).
+    shards: ShardScope = ALL_SHARDS
     # Feature services, filled in by build_services; typed loosely to keep the core free of them.
     news: Any = None
     polls: Any = None
@@ -56,9 +60,10 @@ def build_services(
         state=BotState(db),
         stars=StarService(StarRepository(db), catalogue, clock),
         guilds=GuildConfigService(GuildRepository(db, clock)),
+        shards=scope_of(settings),
     )
     services.news = NewsService(settings, db, clock, services.stars, session=http)
-    services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
-    services.polls = build_poll_service(db, services.stars, clock)
+    services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock, shards=services.shards)
+    services.polls = build_poll_service(db, services.stars, clock, shards=services.shards)
     build_media_services(services, http)
     return services

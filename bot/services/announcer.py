@@ -11,6 +11,7 @@ import aiohttp
 import discord
 
 from ..clock import Clock
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.announcements import (
     WINDOW,
     Digest,
@@ -79,8 +80,10 @@ class Announcer:
     message id is recorded. Never doubled: every resend of a row (after a crash or a server error)
     carries the same nonce with enforce_nonce, so Discord returns the message it already created."""
 
-    def __init__(self, repo: AnnouncementRepository, guilds: GuildConfigService, clock: Clock) -> None:
+    def __init__(self, repo: AnnouncementRepository, guilds: GuildConfigService, clock: Clock, *,
+                 shards: ShardScope = ALL_SHARDS) -> None:
         self.repo = repo
+        self._shards = shards
         self._guilds = guilds
         self._clock = clock
         self._bot: FanBot | None = None
@@ -100,7 +103,7 @@ class Announcer:
         now = now or self._clock.now()
         delivered = 0
         async with self._lock:
-            for guild_id in await self.repo.guilds_with_work(now):
+            for guild_id in await self.repo.guilds_with_work(now, self._shards):
                 try:
                     delivered += await self._deliver_guild(guild_id, now)
                 except _Stop:

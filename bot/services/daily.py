@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..clock import Clock
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.daily import age_turning, due_date, is_birthday, local_date
 from ..domain.media import MediaItem
 from ..domain.stars import Star
@@ -45,8 +46,9 @@ ChannelCheck = Callable[[int, str], Awaitable[bool]]
 
 class DailyService:
     def __init__(self, repo: DailyRepository, media: MediaRepository, guilds: GuildConfigService,
-                 stars: StarService, clock: Clock) -> None:
+                 stars: StarService, clock: Clock, *, shards: ShardScope = ALL_SHARDS) -> None:
         self.repo = repo
+        self._shards = shards
         self._media = media
         self._guilds = guilds
         self._stars = stars
@@ -62,10 +64,10 @@ class DailyService:
         posts = await self._retries(now)
         retrying = {(p.guild_id, p.kind, p.subject_id, p.day) for p in posts}
         birthdays: dict[int, list[Star]] = {}
-        for star in await self._stars.all_followed():
+        for star in await self._stars.all_followed(self._shards):
             if star.birthday is not None:
                 birthdays.setdefault(star.guild_id, []).append(star)
-        guild_ids = set(await self._guilds.guild_ids()) | set(birthdays)
+        guild_ids = set(await self._guilds.guild_ids(self._shards)) | set(birthdays)
         for guild_id in sorted(guild_ids):
             config = await self._guilds.get(guild_id)
             day = due_date(now, config.timezone, config.media_hour)
@@ -91,7 +93,7 @@ class DailyService:
 
     async def _retries(self, now: datetime) -> list[DailyPost]:
         posts = []
-        for row in await self.repo.unsent():
+        for row in await self.repo.unsent(self._shards):
             day = date.fromisoformat(row["local_date"])
             config = await self._guilds.get(row["guild_id"])
             claimed_at = from_db(row["claimed_at"])

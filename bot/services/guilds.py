@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import UserError
 from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
 
@@ -16,8 +17,8 @@ class GuildConfigService:
     async def get(self, guild_id: int) -> GuildConfig:
         return await self._repo.get(guild_id)
 
-    async def guild_ids(self) -> list[int]:
-        return await self._repo.guild_ids()
+    async def guild_ids(self, shards: ShardScope = ALL_SHARDS) -> list[int]:
+        return await self._repo.guild_ids(shards)
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
         if kind not in CHANNEL_KINDS:

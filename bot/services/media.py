@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..clock import Clock
 from ..domain.media import (MAX_CREDIT, FileType, MediaItem, Submission, check_media_url, clean_title, fold,
                             item_matches, link_kind, looks_like_media_type, parse_tags, sniff_file_type, tag_key)
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import Star
 from ..errors import FetchError, NotFound, UserError
 from ..net.addresses import AddressPolicy
@@ -51,13 +52,14 @@ class StoredFile:
 
 class MediaService:
     def __init__(self, repo: MediaRepository, stars: StarService, settings: Settings, clock: Clock, *,
-                 http: "aiohttp.ClientSession | None" = None) -> None:
+                 http: "aiohttp.ClientSession | None" = None, shards: ShardScope = ALL_SHARDS) -> None:
         self.repo = repo
         self._stars = stars
         self._settings = settings
         self._clock = clock
         self._given_http = http
         self._own_http: aiohttp.ClientSession | None = None
+        self._shards = shards  # the servers whose missing cards this process posts
 
     @property
     def root(self) -> Path:
@@ -156,7 +158,7 @@ class MediaService:
     async def cardless(self, grace: timedelta = timedelta(minutes=2)) -> list[Submission]:
         """Submissions stored but never shown to moderators, older than `grace` (so a /media submit
         still posting its card is left alone)."""
-        return await self.repo.cardless(self._clock.now() - grace)
+        return await self.repo.cardless(self._clock.now() - grace, self._shards)
 
     async def set_card(self, sub: Submission, channel_id: int, message_id: int) -> None:
         await self.repo.set_card(sub.id, channel_id, message_id)
@@ -277,6 +279,7 @@ def build_media_services(services: "Services", http: "aiohttp.ClientSession | No
     from .daily import DailyService
 
     repo = MediaRepository(services.db)
-    services.media = MediaService(repo, services.stars, services.settings, services.clock, http=http)
+    services.media = MediaService(repo, services.stars, services.settings, services.clock, http=http,
+                                  shards=services.shards)
     services.daily = DailyService(DailyRepository(services.db), repo, services.guilds, services.stars,
-                                  services.clock)
+                                  services.clock, shards=services.shards)

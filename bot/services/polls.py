@@ -24,6 +24,7 @@ from ..domain.polls import (
     rank_leaderboard,
     tally,
 )
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import Star
 from ..errors import Conflict, NotFound, UserError
 from ..storage.database import Database
@@ -97,8 +98,10 @@ class _VoteQueue:
 
 
 class PollService:
-    def __init__(self, repo: PollRepository, stars: StarService, clock: Clock) -> None:
+    def __init__(self, repo: PollRepository, stars: StarService, clock: Clock, *,
+                 shards: ShardScope = ALL_SHARDS) -> None:
         self._repo = repo
+        self._shards = shards
         self._stars = stars
         self._clock = clock
         self._votes = _VoteQueue(repo, clock)
@@ -214,13 +217,13 @@ class PollService:
     async def close_due(self, now: datetime) -> list[CollabPoll]:
         """Close every poll whose time has come (also those that came due while the bot was down)."""
         closed = []
-        for guild_id, poll_id in await self._repo.due(now):
+        for guild_id, poll_id in await self._repo.due(now, self._shards):
             if await self._repo.close(poll_id, now, None):
                 closed.append(await self.get(guild_id, poll_id))
         return closed
 
     async def unannounced(self) -> list[CollabPoll]:
-        return [await self.get(g, p) for g, p in await self._repo.unannounced()]
+        return [await self.get(g, p) for g, p in await self._repo.unannounced(self._shards)]
 
     async def claim_announcement(self, poll: CollabPoll) -> bool:
         return await self._repo.claim_announcement(poll.id, self._clock.now())
@@ -269,5 +272,6 @@ class PollService:
         return pairing_label(names.get(pairing.star_low, "(unfollowed)"), names.get(pairing.star_high, "(unfollowed)"))
 
 
-def build_poll_service(db: Database, stars: StarService, clock: Clock) -> PollService:
-    return PollService(PollRepository(db), stars, clock)
+def build_poll_service(db: Database, stars: StarService, clock: Clock, *,
+                       shards: ShardScope = ALL_SHARDS) -> PollService:
+    return PollService(PollRepository(db), stars, clock, shards=shards)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import (
     Star,
     StarDraft,
@@ -128,8 +129,8 @@ class StarService:
     async def list(self, guild_id: int) -> list[Star]:
         return await self._repo.list_followed(guild_id)
 
-    async def all_followed(self) -> list[Star]:
-        return await self._repo.all_followed()
+    async def all_followed(self, shards: ShardScope = ALL_SHARDS) -> list[Star]:
+        return await self._repo.all_followed(shards)
 
     async def get(self, guild_id: int, star_id: int) -> Star | None:
         return await self._repo.get(guild_id, star_id)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.announcements import MatchedStar, Story
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.text import name_key
 from .database import Database
+from .shards import owned
 from .timefmt import from_db, to_db
 
 WAITING = ("pending", "sending")
@@ -93,12 +95,13 @@ class AnnouncementRepository:
             )
 
     # -- reading ---------------------------------------------------------------------------------
-    async def guilds_with_work(self, now: datetime) -> list[int]:
+    async def guilds_with_work(self, now: datetime, shards: ShardScope = ALL_SHARDS) -> list[int]:
+        mine = owned(shards)
         rows = await self._db.fetchall(
             "SELECT DISTINCT guild_id FROM announcements WHERE status IN ('pending', 'sending') "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {mine} "
             "UNION SELECT DISTINCT guild_id FROM announcement_digests WHERE status = 'sending' "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {mine}",
             (to_db(now), to_db(now)),
         )
         return [r[0] for r in rows]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..clock import Clock, SystemClock
+from ..domain.shards import ALL_SHARDS, ShardScope
 from .database import Database
+from .shards import owned
 from .timefmt import to_db
 
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
@@ -51,10 +53,11 @@ class GuildRepository:
             channels=channels,
         )
 
-    async def guild_ids(self) -> list[int]:
+    async def guild_ids(self, shards: ShardScope = ALL_SHARDS) -> list[int]:
+        mine = owned(shards)
         rows = await self._db.fetchall(
-            "SELECT guild_id FROM guild_settings UNION SELECT guild_id FROM guild_channels "
-            "UNION SELECT guild_id FROM stars WHERE followed = 1"
+            f"SELECT guild_id FROM guild_settings WHERE {mine} UNION SELECT guild_id FROM guild_channels WHERE {mine} "
+            f"UNION SELECT guild_id FROM stars WHERE followed = 1 AND {mine}"
         )
         return [r[0] for r in rows]
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..domain.media import MediaItem, Submission
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import Conflict, NotFound, UniqueViolation
 from .database import Database, Row, Transaction
+from .shards import owned
 from .timefmt import from_db, to_db
 
 
@@ -148,11 +150,11 @@ class MediaRepository:
                                       (guild_id, submission_id))
         return _submission(row) if row else None
 
-    async def cardless(self, submitted_before: datetime) -> list[Submission]:
+    async def cardless(self, submitted_before: datetime, shards: ShardScope = ALL_SHARDS) -> list[Submission]:
         """Pending submissions whose card never reached the mod-log (a crash between storing and posting)."""
         rows = await self._db.fetchall(
             "SELECT * FROM media_submissions WHERE status = 'pending' AND card_message_id IS NULL"
-            " AND submitted_at < ? ORDER BY id", (to_db(submitted_before),))
+            f" AND submitted_at < ? AND {owned(shards)} ORDER BY id", (to_db(submitted_before),))
         return [_submission(r) for r in rows]
 
     async def pending_count(self, guild_id: int) -> int:
@@ -231,8 +233,8 @@ class DailyRepository:
                 (guild_id, star_id, day.isoformat(), nonce, to_db(now)))
         return inserted is not None
 
-    async def unsent(self) -> list[Row]:
-        return await self._db.fetchall("SELECT * FROM daily_posts WHERE status = 'claimed'")
+    async def unsent(self, shards: ShardScope = ALL_SHARDS) -> list[Row]:
+        return await self._db.fetchall(f"SELECT * FROM daily_posts WHERE status = 'claimed' AND {owned(shards)}")
 
     async def mark(self, guild_id: int, kind: str, subject_id: int, day: date, status: str, *,
                    message_id: int | None = None, now: datetime | None = None, note: str | None = None) -> None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.polls import CollabPoll, Pairing, PollOption, toggle_choice
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import Conflict, UniqueViolation
 from .database import Database, Row, Transaction
+from .shards import owned
 from .timefmt import from_db, to_db
 
 # Outcomes of one vote request.
@@ -192,17 +194,19 @@ class PollRepository:
             )
         return row is not None
 
-    async def due(self, now: datetime) -> list[tuple[int, int]]:
-        """(guild_id, poll_id) of open polls whose closing time has come, across servers."""
+    async def due(self, now: datetime, shards: ShardScope = ALL_SHARDS) -> list[tuple[int, int]]:
+        """(guild_id, poll_id) of open polls whose closing time has come, across the servers of `shards`."""
         rows = await self._db.fetchall(
-            "SELECT guild_id, id FROM polls WHERE closed_at IS NULL AND closes_at <= ? ORDER BY closes_at",
+            f"SELECT guild_id, id FROM polls WHERE closed_at IS NULL AND closes_at <= ? AND {owned(shards)} "
+            "ORDER BY closes_at",
             (to_db(now),),
         )
         return [(r["guild_id"], r["id"]) for r in rows]
 
-    async def unannounced(self) -> list[tuple[int, int]]:
+    async def unannounced(self, shards: ShardScope = ALL_SHARDS) -> list[tuple[int, int]]:
         rows = await self._db.fetchall(
-            "SELECT guild_id, id FROM polls WHERE closed_at IS NOT NULL AND announced_at IS NULL ORDER BY closed_at")
+            "SELECT guild_id, id FROM polls WHERE closed_at IS NOT NULL AND announced_at IS NULL "
+            f"AND {owned(shards)} ORDER BY closed_at")
         return [(r["guild_id"], r["id"]) for r in rows]
 
     async def claim_announcement(self, poll_id: int, now: datetime) -> bool:

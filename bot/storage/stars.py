@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import Star, StarDraft, name_key
 from .database import Database, Row, Transaction
+from .shards import owned
 from .timefmt import to_db
 
 
@@ -59,9 +61,9 @@ class StarRepository:
     async def list_followed(self, guild_id: int) -> list[Star]:
         return await self._select("s.guild_id = ? AND s.followed = 1", (guild_id,))
 
-    async def all_followed(self) -> list[Star]:
-        """Every followed star of every server (the news matcher is built from these)."""
-        return await self._select("s.followed = 1", ())
+    async def all_followed(self, shards: ShardScope = ALL_SHARDS) -> list[Star]:
+        """Every followed star of every server of `shards` (the news matcher is built from all of them)."""
+        return await self._select(f"s.followed = 1 AND {owned(shards, 's.guild_id')}", ())
 
     async def _select(self, where: str, params: tuple) -> list[Star]:
         rows = await self._db.fetchall(self._select_sql + where + " ORDER BY s.name COLLATE NOCASE", params)

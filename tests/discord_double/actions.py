@@ -107,5 +107,5 @@ class Actions:
         handle = InteractionHandle(self, payload, guild, channel, user)
         self.interactions[handle.id] = handle
         self.interactions_by_token[handle.token] = handle
-        self.gateway.current_session().dispatch("INTERACTION_CREATE", payload)
+        self.gateway.session_for(guild.id if guild is not None else None).dispatch("INTERACTION_CREATE", payload)
         return handle

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .models import shard_of
+
 if TYPE_CHECKING:
     from .models import Guild
     from .server import DiscordDouble
@@ -23,6 +25,7 @@ DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSI
 INTENT_GUILDS, INTENT_MEMBERS, INTENT_GUILD_MESSAGES = 1 << 0, 1 << 1, 1 << 9
 HEARTBEAT_INTERVAL_MS = 41250
 REPLAY_LIMIT = 2000
+CLOSE_INVALID_SHARD = 4010
 
 
 @dataclass
@@ -30,6 +33,24 @@ class Connection:
     ws: web.WebSocketResponse
     path: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+@dataclass(frozen=True)
+class IdentifyAttempt:
+    """One IDENTIFY with a good token: when (monotonic), for which shard, and whether its bucket allowed it."""
+
+    time: float
+    shard: tuple[int, int]
+    accepted: bool
+
+
+def _valid_shard(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if not isinstance(raw, (list, tuple)) or len(raw) != 2 or not all(isinstance(v, int) for v in raw):
+        return False
+    shard_id, count = raw
+    return count >= 1 and 0 <= shard_id < count
 
 
 @dataclass
@@ -48,6 +69,16 @@ class Session:
     def intents(self) -> int:
         return int(self.identify.get("intents", 0))
 
+    @property
+    def shard(self) -> tuple[int, int]:
+        """[shard_id, num_shards] from IDENTIFY; a session without one gets every guild, as shard [0, 1]."""
+        shard_id, count = self.identify.get("shard") or (0, 1)
+        return int(shard_id), int(count)
+
+    def owns(self, guild_id: str) -> bool:
+        shard_id, count = self.shard
+        return shard_of(guild_id, count) == shard_id
+
     def dispatch(self, event: str, data: Any) -> None:
         self.seq += 1
         frame = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
@@ -65,6 +96,8 @@ class Gateway:
         self.resumes: list[dict[str, Any]] = []  # {"session_id", "seq", "path"}
         self.heartbeats = 0
         self.connections: list[Connection] = []
+        self.identify_log: list[IdentifyAttempt] = []
+        self._bucket_last: dict[int, float] = {}  # rate_limit_key -> time of its last accepted IDENTIFY
 
     # -- sending -------------------------------------------------------------------------------
     @property
@@ -72,11 +105,21 @@ class Gateway:
         return [s for s in self.sessions if not s.ended]
 
     def current_session(self) -> Session:
-        """The newest session that has not ended: interactions go there (replayed if it is mid-resume)."""
+        """The newest session that has not ended (replayed to if it is mid-resume)."""
         active = self.active_sessions
         if not active:
             raise RuntimeError("discord double: no bot is connected to the gateway")
         return active[-1]
+
+    def session_for(self, guild_id: str | None) -> Session:
+        """The session an interaction goes to: the newest one on the guild's shard, preferring one whose socket
+        is open. DMs go to shard 0, as Discord sends them (Gateway docs, Sharding)."""
+        owners = [s for s in self.active_sessions if (s.shard[0] == 0 if guild_id is None else s.owns(guild_id))]
+        if not owners:
+            where = "DMs" if guild_id is None else f"guild {guild_id}"
+            raise RuntimeError(f"discord double: no connected session owns {where} (check SHARD_IDS)")
+        connected = [s for s in owners if s.connection is not None]
+        return (connected or owners)[-1]
 
     def guild_event(self, guild: Guild, event: str, data: Any, *, member_event: bool = False) -> None:
         if guild.id not in self.double.guilds:
@@ -95,12 +138,15 @@ class Gateway:
 
     def message_event(self, event: str, data: dict[str, Any], guild_id: str | None) -> None:
         for session in self.active_sessions:
-            if guild_id is None or guild_id in session.guild_ids and session.intents & INTENT_GUILD_MESSAGES:
+            if guild_id is None and session.shard[0] == 0:
+                session.dispatch(event, data)
+            elif guild_id in session.guild_ids and session.intents & INTENT_GUILD_MESSAGES:
                 session.dispatch(event, data)
 
     def join_guild(self, guild: Guild) -> None:
         for session in self.active_sessions:
-            self._send_guild(session, guild)
+            if session.owns(guild.id):
+                self._send_guild(session, guild)
 
     def _send_guild(self, session: Session, guild: Guild) -> None:
         session.guild_ids.add(guild.id)
@@ -174,26 +220,49 @@ class Gateway:
             connection.queue.put_nowait({"op": INVALID_SESSION, "d": False})
             self.double.changes.notify()
             return None
-        for older in self.sessions:
-            if older.connection is None:
-                older.ended = True  # a new bot (or a restart) took over; nothing more goes to the old one
+        if not _valid_shard(data.get("shard")):
+            # Discord closes with 4010 "Invalid shard" (Gateway docs, close event codes).
+            asyncio.get_running_loop().create_task(
+                connection.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard"))
+            return None
         session = Session(secrets.token_hex(16), data)
+        if not self._bucket_allows(session.shard):
+            connection.queue.put_nowait({"op": INVALID_SESSION, "d": False})
+            self.double.changes.notify()
+            return None
+        for older in self.sessions:
+            if older.connection is None and older.shard == session.shard:
+                older.ended = True  # a restart of this shard took over; nothing more goes to the old one
         self.sessions.append(session)
         session.connection = connection
         double = self.double
         session.dispatch("READY", {
             "v": 10, "user": {**double.bot_user.payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": g, "unavailable": True} for g in double.guilds],
+            "guilds": [{"id": g, "unavailable": True} for g in double.guilds if session.owns(g)],
             "session_id": session.id, "session_type": "normal",
-            "resume_gateway_url": double.resume_gateway_url, "shard": data.get("shard", [0, 1]),
+            "resume_gateway_url": double.resume_gateway_url, "shard": list(session.shard),
             "application": {"id": double.application_id, "flags": 0},
             "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [],
             "geo_ordered_rtc_regions": [], "user_settings": {}, "_trace": ["discord-double"],
         })
         for guild in double.guilds.values():
-            self._send_guild(session, guild)
+            if session.owns(guild.id):
+                self._send_guild(session, guild)
         double.changes.notify()
         return session
+
+    def _bucket_allows(self, shard: tuple[int, int]) -> bool:
+        """Discord lets one IDENTIFY per rate_limit_key = shard_id % max_concurrency through every 5 s and
+        answers an earlier one with op 9 (Gateway docs, Identifying and Max Concurrency). The spacing is
+        the double's `identify_interval` (None: not enforced) so that tests stay fast."""
+        now, interval = self.double.now(), self.double.identify_interval
+        key = shard[0] % self.double.max_concurrency
+        last = self._bucket_last.get(key)
+        accepted = interval is None or last is None or now - last >= interval
+        self.identify_log.append(IdentifyAttempt(now, shard, accepted))
+        if accepted:
+            self._bucket_last[key] = now
+        return accepted
 
     def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
         self.resumes.append({"session_id": data.get("session_id"), "seq": data.get("seq"), "path": connection.path})

@@ -11,6 +11,8 @@ import discord.gateway
 import discord.http
 import yarl
 
+from .models import shard_of
+
 if TYPE_CHECKING:
     from .server import DiscordDouble
 
@@ -44,10 +46,17 @@ async def _first(task: asyncio.Task, waiter: asyncio.Future | asyncio.Task, what
     raise RuntimeError(f"the bot stopped before {what}")
 
 
+def guilds_on_shards_of(client: discord.Client, double: DiscordDouble) -> list[str]:
+    """The double's guilds that `client`'s shards receive (all of them for an unsharded client)."""
+    count = client.shard_count or 1
+    shard_ids = set(getattr(client, "shard_ids", None) or range(count))
+    return [g for g in double.guilds if shard_of(g, count) in shard_ids]
+
+
 async def wait_for_guild_cache(client: discord.Client, double: DiscordDouble, timeout: float = 10.0) -> None:
-    """Until the client has every guild of the double in its cache (GUILD_CREATEs processed)."""
+    """Until the client has every guild of its shards in its cache (GUILD_CREATEs processed)."""
     async def cached() -> None:
-        while not all(client.get_guild(int(g)) for g in double.guilds):
+        while not all(client.get_guild(int(g)) for g in guilds_on_shards_of(client, double)):
             await asyncio.sleep(0.001)
     await asyncio.wait_for(cached(), timeout)
 

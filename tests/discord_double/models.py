@@ -21,6 +21,19 @@ def snowflake() -> str:
     return str((ms << 22) | (1 << 17) | (next(_increment) & 0xFFF))
 
 
+def shard_of(guild_id: str | int, shard_count: int) -> int:
+    """The shard a guild's events go to: Discord's `(guild_id >> 22) % num_shards` (Gateway docs, Sharding)."""
+    return (int(guild_id) >> 22) % shard_count
+
+
+def snowflake_on_shard(shard_id: int, shard_count: int) -> str:
+    """A fresh id whose timestamp puts it on that shard (at most shard_count - 1 ms earlier than now)."""
+    fresh = int(snowflake())
+    ms, low = fresh >> 22, fresh & ((1 << 22) - 1)
+    ms -= (ms - shard_id) % shard_count
+    return str((ms << 22) | low)
+
+
 def iso_now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -177,9 +190,10 @@ class Member:
 class Guild:
     """A guild in the double; tests build the server with its add_* methods."""
 
-    def __init__(self, double: DiscordDouble, name: str, *, owner_name: str, bot_permissions: int) -> None:
+    def __init__(self, double: DiscordDouble, name: str, *, owner_name: str, bot_permissions: int,
+                 guild_id: str | None = None) -> None:
         self.double = double
-        self.id = snowflake()
+        self.id = guild_id or snowflake()
         self.name = name
         self.roles: dict[str, Role] = {}
         self.channels: dict[str, Channel] = {}

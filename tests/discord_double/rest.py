@@ -78,10 +78,16 @@ async def get_application(d: DiscordDouble, req: RecordedRequest) -> Any:
 
 
 @route("GET", "/gateway")
-@route("GET", "/gateway/bot")
 async def get_gateway(d: DiscordDouble, req: RecordedRequest) -> Any:
-    return {"url": d.gateway_url, "shards": 1, "session_start_limit": {
-        "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}
+    return {"url": d.gateway_url}
+
+
+@route("GET", "/gateway/bot")
+async def get_gateway_bot(d: DiscordDouble, req: RecordedRequest) -> Any:
+    started = sum(1 for attempt in d.gateway.identify_log if attempt.accepted)
+    return {"url": d.gateway_url, "shards": d.shards, "session_start_limit": {
+        "total": 1000, "remaining": max(0, 1000 - started), "reset_after": 86_400_000 if started else 0,
+        "max_concurrency": d.max_concurrency}}
 
 
 # -- application commands ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from .actions import Actions
 from .gateway import Gateway
 from .interactions import InteractionHandle
 from .messages import MessageStore, read_body
-from .models import DM, Channel, Guild, Member, Perm, User, snowflake
+from .models import DM, Channel, Guild, Member, Perm, User, snowflake, snowflake_on_shard
 from .recorder import Changes, RecordedRequest, Recorder
 from .rest import NO_CONTENT, ApiError, match, needs_auth
 
@@ -47,8 +47,15 @@ class DiscordDouble(Actions):
     """A local Discord (REST v10 + Gateway) that an unmodified discord.py client can log in to."""
 
     def __init__(self, *, bot_name: str = "fanbot", token: str = "double-token", application_id: str | None = None,
-                 interaction_deadline: float | None = 3.0) -> None:
+                 interaction_deadline: float | None = 3.0, shards: int = 1, max_concurrency: int = 1,
+                 identify_interval: float | None = None) -> None:
+        if shards < 1 or max_concurrency < 1:
+            raise ValueError("shards and max_concurrency must be at least 1")
         self.token = token
+        self.shards = shards  # what GET /gateway/bot recommends
+        self.max_concurrency = max_concurrency
+        # Discord spaces IDENTIFYs 5 s per bucket; None leaves them unlimited (most tests restart bots quickly).
+        self.identify_interval = identify_interval
         self.bot_user = User(application_id or snowflake(), bot_name, bot=True)
         self.application_id = self.bot_user.id
         self.owner_user = User(snowflake(), "app-owner")
@@ -118,9 +125,12 @@ class DiscordDouble(Actions):
         return time.monotonic()
 
     # -- the world -----------------------------------------------------------------------------
-    def add_guild(self, name: str, *, owner: str = "owner", bot_permissions: int = Perm.BOT_DEFAULT) -> Guild:
-        """A guild with @everyone, an owner and the bot (its role carries bot_permissions); bots see it at once."""
-        guild = Guild(self, name, owner_name=owner, bot_permissions=bot_permissions)
+    def add_guild(self, name: str, *, owner: str = "owner", bot_permissions: int = Perm.BOT_DEFAULT,
+                  shard: tuple[int, int] | None = None) -> Guild:
+        """A guild with @everyone, an owner and the bot (its role carries bot_permissions); bots see it at once.
+        `shard=(i, n)` gives it an id on shard i of n."""
+        guild_id = snowflake_on_shard(*shard) if shard is not None else None
+        guild = Guild(self, name, owner_name=owner, bot_permissions=bot_permissions, guild_id=guild_id)
         self.guilds[guild.id] = guild
         self.gateway.join_guild(guild)
         self.changes.notify()
