@@ -98,19 +98,20 @@ def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) 
 
 def poll_view(poll: CollabPoll) -> discord.ui.View:
     """Buttons for up to 5 options, a select menu beyond; custom ids carry the poll id so they survive restarts."""
+    # Only DynamicItems: discord.py then keeps no per-message copy of the view, which would answer
+    # every click a second time (an extra task and item refresh per click) and live as long as the bot.
     view = discord.ui.View(timeout=None)
     if len(poll.options) <= MAX_BUTTONS:
         for option in poll.options:
             label = truncate(f"{option.position + 1}. {option.label}", 80)
-            view.add_item(discord.ui.Button(label=label, style=discord.ButtonStyle.primary,
-                                            custom_id=f"fanbot:poll:{poll.id}:{option.position}"))
+            view.add_item(PollButton(poll.id, option.position, label))
     else:
         choices = [discord.SelectOption(label=truncate(f"{o.position + 1}. {o.label}", 100), value=str(o.position))
                    for o in poll.options]
-        view.add_item(discord.ui.Select(custom_id=f"fanbot:poll:{poll.id}:pick", options=choices, min_values=1,
-                                        max_values=poll.max_choices,
-                                        placeholder="Pick one" if poll.max_choices == 1 else
-                                        f"Pick up to {poll.max_choices}"))
+        select = PollSelect(poll.id, choices)
+        select.item.max_values = poll.max_choices
+        select.item.placeholder = "Pick one" if poll.max_choices == 1 else f"Pick up to {poll.max_choices}"
+        view.add_item(select)
     return view
 
 
@@ -209,7 +210,8 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
 
 class PollButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TEMPLATE):
     def __init__(self, poll_id: int, option: int, label: str = "vote") -> None:
-        super().__init__(discord.ui.Button(label=label, custom_id=f"fanbot:poll:{poll_id}:{option}"))
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.primary,
+                                           custom_id=f"fanbot:poll:{poll_id}:{option}"))
         self.poll_id = poll_id
         self.option = option
 

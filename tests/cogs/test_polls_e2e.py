@@ -195,6 +195,8 @@ async def test_old_buttons_work_after_restart_for_select_menu_polls(start_bot, s
     [message] = poll_messages(server)
     [select] = [c for row in message["components"] for c in row["components"]]
     assert select["type"] == 3 and select["max_values"] == 2 and len(select["options"]) == 6
+    assert select["placeholder"] == "Pick up to 2" and select["min_values"] == 1
+    assert not bot.persistent_views  # the DynamicItem answers; no per-message view answers again
     poll_id = int(select["custom_id"].split(":")[2])
     fan = server.new_fan()
     reply = await server.select(fan, message, select["custom_id"], ["0", "5"])
@@ -344,6 +346,8 @@ async def test_a_burst_of_votes_edits_the_poll_message_a_few_times_with_the_fina
                         pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")
     [message] = poll_messages(server)
     ids = custom_ids(message)
+    assert not bot.persistent_views  # each click is answered by the DynamicItem alone
+    assert all(c["style"] == 1 for row in message["components"] for c in row["components"])
     fans = [server.new_fan() for _ in range(60)]
     handles = [await double.click(message, ids[i % 2], fan) for i, fan in enumerate(fans)]
     for handle in handles:
