@@ -62,6 +62,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
 
     @app_commands.command(name="mod-role", description="A role whose members may use moderator commands")
+    @app_commands.describe(role="Not @everyone; its members can then use /config, /stars follow and the rest")
     @moderator_only()
     async def mod_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         if not (interaction.permissions.manage_guild or interaction.permissions.administrator):
@@ -77,6 +78,7 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         await interaction.response.send_message(f"Members with {role.mention} can now use moderator commands.")
 
     @app_commands.command(name="media-hour", description="The hour (server time zone) of the daily media post")
+    @app_commands.describe(hour="0 to 23, e.g. 20 for 8 pm")
     @moderator_only()
     async def media_hour(self, interaction: discord.Interaction, hour: app_commands.Range[int, 0, 23]) -> None:
         await self.bot.services.guilds.set_media_hour(guild_id(interaction), hour)

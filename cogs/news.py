@@ -101,6 +101,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         )
 
     @app_commands.command(name="remove", description="Stop reading a feed")
+    @app_commands.describe(feed="One of the feeds in /feeds list")
     @app_commands.autocomplete(feed=feed_autocomplete)
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
@@ -136,6 +137,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         await interaction.followup.send(describe_cycle(report), ephemeral=True)
 
     @app_commands.command(name="add-star-search", description="Add news search feeds for a followed star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def add_star_search(self, interaction: discord.Interaction, star: str) -> None:

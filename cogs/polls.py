@@ -157,6 +157,7 @@ class PollsCog(commands.Cog):
             raise
 
     @poll.command(name="close", description="Close a poll now and post its results")
+    @app_commands.describe(poll="An open poll: its number or question")
     @moderator_only()
     async def close(self, interaction: discord.Interaction, poll: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -181,6 +182,7 @@ class PollsCog(commands.Cog):
         await interaction.followup.send(text, ephemeral=True)
 
     @poll.command(name="results", description="The current or final counts of a poll")
+    @app_commands.describe(poll="A poll: its number or question")
     async def results(self, interaction: discord.Interaction, poll: str) -> None:
         found = await self.bot.services.polls.results(guild_id(interaction), poll)
         prefix = "Results" if found.poll.closed_at is not None else "Counts so far"

@@ -64,6 +64,7 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
         )
 
     @app_commands.command(name="unfollow", description="Stop following a star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def unfollow(self, interaction: discord.Interaction, star: str) -> None:
@@ -71,7 +72,8 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
         await interaction.response.send_message(f"No longer following {describe_star(gone)}.")
 
     @app_commands.command(name="edit", description="Change a followed star's Hangul name, aliases or birthday")
-    @app_commands.describe(aliases="Replaces her aliases; comma-separated", birthday="YYYY-MM-DD")
+    @app_commands.describe(star="One of the stars this server follows", hangul="Her name in Hangul, e.g. 송혜교",
+                           aliases="Replaces her aliases; comma-separated", birthday="YYYY-MM-DD")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def edit(
@@ -101,6 +103,7 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="info", description="Names, birthday, latest news and media of a star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def info(self, interaction: discord.Interaction, star: str) -> None:
         services = self.bot.services

@@ -5,6 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ..errors import UserError
+
+LANGUAGE_SETTINGS = ("auto", "en", "ko")
 from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
 
 
@@ -43,6 +45,11 @@ class GuildConfigService:
         if not 0 <= hour <= 23:
             raise UserError("The media hour must be a whole hour from 0 to 23 (server time zone).")
         await self._repo.set_media_hour(guild_id, hour)
+
+    async def set_language(self, guild_id: int, language: str) -> None:
+        if language not in LANGUAGE_SETTINGS:
+            raise UserError("config.bad_language", value=language[:20])
+        await self._repo.set_language(guild_id, language)
 
     async def block_channel(self, guild_id: int, channel_id: int, reason: str) -> list[str]:
         return await self._repo.block_channel(guild_id, channel_id, reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.checks import NOT_MODERATOR
+from bot.error_text import ERROR_TEXT
 from tests.feedserver import FeedServer, Item
 
 INTERVAL = 600
@@ -193,7 +193,7 @@ async def test_a_fan_cannot_add_feeds(start_bot, server, double, feeds):
     double.enforce_command_visibility = False  # as if an admin had shown the command to everyone
     feeds.feed("f.xml")
     ix = await server.invoke(server.fan, "feeds add", url=feeds.url("f.xml"))
-    assert ix.ephemeral and ix.content == NOT_MODERATOR
+    assert ix.ephemeral and ix.content == ERROR_TEXT["not_moderator"]
     assert await _count(bot, "feeds") == 0 and feeds.requests == []
 
 
