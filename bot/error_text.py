@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,30 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "check_failed": N_("You cannot use this command here."),
     "cooldown": N_("Slow down: try again in {seconds} s."),
     "bad_value": N_("'{value}' is not a valid {type} here."),
+    # stars
+    "name.empty": N_("The name is empty."),
+    "name.too_long": N_("The name is too long ({length} characters); keep it to {limit}."),
+    "name.mention": N_("The name cannot contain mentions or '@'."),
+    "name.bad_character": N_("The name may only use letters, digits, spaces and - ' . · (found {character})."),
+    "name.no_letter": N_("The name needs at least one letter."),
+    "alias.empty": N_("An alias is empty."),
+    "alias.too_long": N_("An alias is too long ({length} characters); keep each to {limit}."),
+    "alias.mention": N_("Aliases cannot contain mentions or '@'."),
+    "alias.bad_character": N_("Aliases may only use letters, digits, spaces and - ' . · (found {character})."),
+    "alias.no_letter": N_("Each alias needs at least one letter."),
+    "hangul.invalid": N_("The Hangul name must be written in Hangul syllables only, e.g. 송혜교."),
+    "aliases.too_many": N_("Too many aliases ({n}); at most {limit}."),
+    "birthday.invalid": N_("The birthday must be a real date written YYYY-MM-DD, e.g. 1981-11-22."),
+    "birthday.out_of_range": N_("The birthday must be between 1900 and today."),
+    "star.already_followed": N_("This server already follows {star}. Use /stars edit to change her names."),
+    "star.nothing_to_change": N_("Nothing to change: give a new hangul, aliases or birthday."),
+    "star.not_followed": N_("This server does not follow a star called '{name}'. See /stars list."),
+    # notify
+    "notify.needs_manage_roles": N_("fanbot needs the Manage Roles permission to create the ping role for {star}; "
+                                    "ask a moderator to give fanbot Manage Roles, then try again."),
+    "notify.role_too_high": N_("fanbot cannot hand out {role}: it sits above fanbot's own role. "
+                               "Ask a moderator to move fanbot's role above it, then try again."),
+    "notify.not_subscribed": N_("You do not get pings for {star}, so there is nothing to stop."),
 }
 
 # What a Discord option holds, for "'x' is not a valid ... here".
@@ -26,8 +51,17 @@ OPTION_TYPES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RoleMention:
+    """A role shown as a mention in an error (never a ping: error replies allow no mentions)."""
+
+    role_id: int
+
+
 def field_text(lang: Lang, value: Any) -> str:
     """Data from an error made readable and inert: stars by this language's name, dates as it writes them."""
+    if isinstance(value, RoleMention):
+        return f"<@&{value.role_id}>"
     if hasattr(value, "hangul") and hasattr(value, "name"):
         return neutralise(lang.star(value))
     if isinstance(value, date):

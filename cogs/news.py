@@ -12,10 +12,11 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.services.ingest import CycleReport
-from bot.services.news import POLL_EVERY, POLL_JOB, story_line, whole_lines
+from bot.services.news import POLL_EVERY, POLL_JOB
 from bot.storage.feeds import FeedSource
 
-from ._common import followed_star_autocomplete, guild_id, safe
+from ._common import followed_star_autocomplete, guild_id, reader_lang, safe
+from ._news_text import story_line, whole_lines
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -171,7 +172,7 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Recent ne
             await interaction.response.send_message(f"No stories{about} yet.", ephemeral=True)
             return
         lines = (
-            story_line(story) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
+            story_line(story, reader_lang(interaction)) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
             for story in stories
         )
         title = f"Latest news about {found.name}" if found else "Latest news"

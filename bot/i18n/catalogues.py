@@ -16,8 +16,6 @@ DOMAIN = "fanbot"
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 ENGLISH = "en"
 SUPPORTED = (ENGLISH, "ko")
-_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                   "October", "November", "December")
 
 
 def N_(message: str) -> str:
@@ -77,7 +75,7 @@ class Lang:
     def date(self, day: date) -> str:
         if self.korean:
             return f"{day.year}년 {day.month}월 {day.day}일"
-        return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+        return day.isoformat()  # unambiguous for every English reader, and what fans type in /stars follow
 
     def translated(self, message: str) -> bool:
         return self._translations.gettext(message) != message

@@ -184,8 +184,9 @@ class MediaService:
         return [("Media library", f"{await self.repo.count(guild_id)} items"),
                 ("Pending submissions", str(await self.repo.pending_count(guild_id)))]
 
-    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
-        return [("Media", f"{await self.repo.count(star.guild_id, star_id=star.id)} items (try /media random)")]
+    async def count(self, guild_id: int, *, star_id: int | None = None) -> int:
+        """Items in the library (of one star, when given)."""
+        return await self.repo.count(guild_id, star_id=star_id)
 
     # -- input and files --------------------------------------------------------------------------
     async def _prepare(self, guild_id: int, *, title: str, url: str | None, upload: Upload | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, quote_plus, urlsplit
@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
-from ..domain.discord_text import neutralise, truncate
+from ..domain.discord_text import truncate
 from ..domain.stars import Star
 from ..domain.urls import check_http_url
 from ..errors import FeedError, FetchError, NotFound, UnsafeURL, UserError
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 POLL_JOB = "news-poll"
 POLL_EVERY = 5.0
 MAX_PER_CYCLE = 200  # keeps one scheduler tick short; the rest are still due on the next one
-STAR_INFO_LIMIT = 1024  # an embed field value; /stars info would otherwise cut the text mid-link
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,42 +248,3 @@ class NewsService:
         feeds = f"{total} ({failing} failing, {disabled} disabled)" if total else "none (add one with /feeds add)"
         polled = f"<t:{int(last_poll.timestamp())}:R>" if last_poll else "never"
         return [("Feeds", feeds), ("Last feed poll", polled)]
-
-    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
-        stories = await self.news.latest(star.guild_id, star_id=star.id, limit=3)
-        if not stories:
-            return [("Latest news", "No stories yet.")]
-        return [("Latest news", whole_lines((story_line(s) for s in stories), STAR_INFO_LIMIT))]
-
-
-def whole_lines(lines: Iterable[str], limit: int) -> str:
-    """As many whole lines as fit in limit characters: a line cut short could end inside a masked link
-    and show as raw markdown. A first line too long on its own is shortened instead."""
-    kept: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) + (1 if kept else 0) > limit:
-            if not kept:
-                kept.append(truncate(line, limit))
-            break
-        size += len(line) + (1 if kept else 0)
-        kept.append(line)
-    return "\n".join(kept)
-
-
-def story_line(story: NewsStory) -> str:
-    """One story as a line of Discord text: the headline (linked, made inert), source and time."""
-    title = neutralise(truncate(story.title, 200))
-    if story.link:
-        # A masked link's target ends at ")"; percent-encode it so a hostile link cannot break out.
-        target = story.link.replace(")", "%29").replace("(", "%28").replace(" ", "%20")
-        if len(target) > 500:
-            pass  # too long to be worth the characters; the headline stands alone
-        elif "://" in title:
-            # Discord will not render a masked link whose text holds a URL; link beside it instead.
-            title = f"{title} ([link]({target}))"
-        else:
-            title = f"[{title}]({target})"
-    when = story.published_at or story.discovered_at
-    source = f" — {neutralise(story.source_name[:80])}" if story.source_name else ""
-    return f"• {title}{source} <t:{int(when.timestamp())}:R>"

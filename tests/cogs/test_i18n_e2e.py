@@ -48,3 +48,82 @@ async def test_ja_and_pt_br_fans_read_english_and_a_ko_fan_reads_korean(start_bo
     ko_fan = server.guild.add_member("korean-fan", locale="ko")
     ix = await server.invoke(ko_fan, "config show")
     assert ix.ephemeral and ix.content.startswith("관리자만"), ix.content
+
+
+_LATIN_WORD = __import__("re").compile(r"[A-Za-z]{3,}")
+
+
+def english_words(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Latin words in a Korean reply, other than names, commands and markup we expect there."""
+    for keep in allowed:
+        text = text.replace(keep, "")
+    text = __import__("re").sub(r"/[a-z-]+( [a-z-]+)?|<[^>]+>|https?://\S+|fanbot", "", text)
+    return _LATIN_WORD.findall(text)
+
+
+async def test_a_korean_fan_and_an_english_fan_read_stars_in_their_own_language(start_bot, server: FanServer):
+    await start_bot()
+    await server.invoke(server.mod, "stars follow", name="Song Hye-kyo")
+    ko_fan = server.guild.add_member("지민", locale="ko")
+    en_fan = server.guild.add_member("sam", locale="en-US")
+
+    ko = await server.invoke(ko_fan, "stars list")
+    text = ko.all_text
+    assert "송혜교" in text and "1981년 11월 22일생" in text and "팔로우 중인 스타 (1명)" in text
+    assert not english_words(text, ("Song Hye-kyo",)), text
+    en = await server.invoke(en_fan, "stars list")
+    assert "Followed stars (1)" in en.all_text and "**Song Hye-kyo** (송혜교) · born 1981-11-22" in en.all_text
+
+    info = await server.invoke(ko_fan, "stars info", star="송혜교")  # typed in Hangul
+    assert info.embeds[0]["title"] == "송혜교"
+    fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+    assert fields["생일"] == "1981년 11월 22일 (만 45세)" and fields["영어 이름"] == "Song Hye-kyo"
+    assert fields["최근 뉴스"] == "아직 기사가 없어요." and fields["자료"].startswith("자료 0개")
+
+    missing = await server.invoke(ko_fan, "stars info", star="@everyone 김고은")
+    assert missing.ephemeral and "팔로우하지 않아요" in missing.content and "@everyone" not in missing.content
+    assert missing.data["allowed_mentions"]["parse"] == []
+
+
+async def test_autocomplete_on_a_hangul_prefix_shows_the_reader_s_first_name(start_bot, server: FanServer):
+    await start_bot()
+    await server.invoke(server.mod, "stars follow", name="Song Hye-kyo")
+    await server.invoke(server.mod, "stars follow", name="Han So-hee")
+    ko_fan = server.guild.add_member("지민", locale="ko")
+    [choice] = await server.autocomplete(ko_fan, "stars info", "star", "송")
+    assert choice["name"] == "송혜교 (Song Hye-kyo)"
+    [choice] = await server.autocomplete(server.fan, "stars info", "star", "한소")
+    assert choice["name"] == "Han So-hee (한소희)"
+    catalogue = await server.autocomplete(server.mod, "stars follow", "name", "김고")
+    assert catalogue and all("김고" in c["name"] for c in catalogue)
+
+
+async def test_korean_moderator_errors_and_notify_replies(start_bot, server: FanServer):
+    await start_bot()
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")  # Manage Server
+    bad = await server.invoke(ko_mod, "stars follow", name="Song Hye-kyo", birthday="22/11/1981")
+    assert bad.ephemeral and bad.content.startswith("생일은 YYYY-MM-DD"), bad.content
+    ok = await server.invoke(ko_mod, "stars follow", name="Song Hye-kyo")
+    assert ok.content.startswith("이제 **송혜교** (Song Hye-kyo)님을 팔로우해요. 생일: 1981년 11월 22일."), ok.content
+    again = await server.invoke(ko_mod, "stars follow", name="song hye kyo")
+    assert again.ephemeral and "이미 송혜교님을 팔로우" in again.content
+
+    ko_fan = server.guild.add_member("지민", locale="ko")
+    added = await server.invoke(ko_fan, "notify add", star="송혜교")
+    assert "완료!" in added.all_text and "송혜교님 뉴스" in added.all_text
+    listed = await server.invoke(ko_fan, "notify list")
+    assert "알림 받는 스타:" in listed.all_text and "송혜교" in listed.all_text
+    stop = await server.invoke(ko_fan, "notify remove", star="송혜교")
+    assert "이제 송혜교님 알림을 받지 않아요" in stop.all_text
+    nothing = await server.invoke(ko_fan, "notify remove", star="송혜교")
+    assert nothing.ephemeral and "송혜교님 알림을 받고 있지 않아서" in nothing.content
+
+
+async def test_an_accented_spelling_is_the_same_star_not_a_second_one(start_bot, server: FanServer):
+    bot = await start_bot()
+    await server.invoke(server.mod, "stars follow", name="Zoë Saldaña")
+    again = await server.invoke(server.mod, "stars follow", name="Zoe Saldana")
+    assert again.ephemeral and "already follows Zoë Saldaña" in again.content
+    assert [s.name for s in await bot.services.stars.list(int(server.guild.id))] == ["Zoë Saldaña"]
+    info = await server.invoke(server.fan, "stars info", star="zoe saldana")
+    assert info.embeds[0]["title"] == "Zoë Saldaña"
