@@ -102,7 +102,8 @@ class FanBot(commands.Bot):
             # addresses unless FEED_ALLOW_PRIVATE_NETWORKS is set. discord.py keeps its own.
             self.http_session = create_session(AddressPolicy(allow_private=self.settings.feed_allow_private_networks))
         self.services = build_services(
-            self.settings, self.db, self.clock, catalogue=self._catalogue, http=self.http_session
+            self.settings, self.db, self.clock, catalogue=self._catalogue, http=self.http_session,
+            mod_log=self.poster.notify_mods,
         )
         await self.tree.set_translator(FanbotTranslator(self.i18n))
         for name in extension_names():

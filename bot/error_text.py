@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .domain.discord_text import neutralise, truncate
+from .domain.notices import ChannelMention, RoleMention
 from .i18n import N_, Lang, Nn_
 
 # code -> English source sentence; its {fields} are the error's data, rendered by field_text().
@@ -35,6 +35,12 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "star.already_followed": N_("This server already follows {star}. Use /stars edit to change her names."),
     "star.nothing_to_change": N_("Nothing to change: give a new hangul, aliases or birthday."),
     "star.not_followed": N_("This server does not follow a star called '{name}'. See /stars list."),
+    # config
+    "config.unknown_kind": N_("Unknown kind '{kind}'; use one of: {kinds}."),
+    "config.bad_timezone": N_("'{name}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or "
+                              "Europe/Paris."),
+    "config.bad_media_hour": N_("The media hour must be a whole hour from 0 to 23 (server time zone)."),
+    "config.bad_language": N_("'{value}' is not a language setting; choose auto, en or ko."),
     # notify
     "notify.needs_manage_roles": N_("fanbot needs the Manage Roles permission to create the ping role for {star}; "
                                     "ask a moderator to give fanbot Manage Roles, then try again."),
@@ -51,17 +57,12 @@ OPTION_TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RoleMention:
-    """A role shown as a mention in an error (never a ping: error replies allow no mentions)."""
-
-    role_id: int
-
-
 def field_text(lang: Lang, value: Any) -> str:
     """Data from an error made readable and inert: stars by this language's name, dates as it writes them."""
     if isinstance(value, RoleMention):
         return f"<@&{value.role_id}>"
+    if isinstance(value, ChannelMention):
+        return f"<#{value.channel_id}>"
     if hasattr(value, "hangul") and hasattr(value, "name"):
         return neutralise(lang.star(value))
     if isinstance(value, date):

@@ -55,10 +55,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         self.bot = bot
 
     async def cog_load(self) -> None:
-        news = self.bot.services.news
-        news.notify_mods = self.bot.poster.notify_mods
-        news.after_new_stories = self._deliver
-        await news.start()
+        await self.bot.services.news.start()
         self.bot.scheduler.add(POLL_JOB, self._poll, every=POLL_EVERY)
 
     async def cog_unload(self) -> None:
@@ -67,13 +64,6 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
 
     async def _poll(self, now: datetime) -> None:
         await self.bot.services.news.poll_due(now)
-
-    async def _deliver(self, now: datetime) -> None:
-        # Delivery is another service; if it exists, post right away instead of waiting for its tick.
-        announcer = getattr(self.bot.services, "announcer", None)
-        deliver = getattr(announcer, "deliver_pending", None)
-        if deliver is not None:
-            await deliver(now)
 
     async def feed_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:

@@ -10,8 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.notices import RoleMention
 from bot.domain.stars import Star
-from bot.error_text import RoleMention
 from bot.errors import UserError
 
 from ._common import followed_star_autocomplete, guild_id, reader_lang, safe

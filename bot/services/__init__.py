@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
@@ -11,13 +11,16 @@ from ..settings import Settings
 from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
 from ..storage.guilds import GuildRepository
+from ..storage.media import DailyRepository, MediaRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
+from .daily import DailyService
 from .guilds import GuildConfigService
-from .media import build_media_services
-from .polls import build_poll_service
+from .ingest import ModNotice
+from .media import MediaService
 from .news import NewsService
+from .polls import PollService, build_poll_service
 from .stars import StarService
 
 if TYPE_CHECKING:
@@ -26,18 +29,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
+    """Every service, typed: cogs call them directly instead of probing for what exists."""
+
     settings: Settings
     db: Database
     clock: Clock
     state: BotState
     stars: StarService
     guilds: GuildConfigService
-    # Feature services, filled in by build_services; typed loosely to keep the core free of them.
-    news: Any = None
-    polls: Any = None
-    media: Any = None
-    daily: Any = None
-    announcer: Any = None
+    news: NewsService
+    announcer: Announcer
+    polls: PollService
+    media: MediaService
+    daily: DailyService
 
 
 def build_services(
@@ -47,18 +51,26 @@ def build_services(
     *,
     catalogue: Catalogue | None = None,
     http: "aiohttp.ClientSession | None" = None,
+    mod_log: ModNotice | None = None,
 ) -> Services:
+    """`mod_log` posts a notice to a server's moderators (the bot's Poster); None drops them (tests, CLI)."""
     catalogue = catalogue or Catalogue.load()
-    services = Services(
+    stars = StarService(StarRepository(db), catalogue, clock)
+    guilds = GuildConfigService(GuildRepository(db))
+    announcer = Announcer(AnnouncementRepository(db), guilds, clock)
+    media_repo = MediaRepository(db)
+    return Services(
         settings=settings,
         db=db,
         clock=clock,
         state=BotState(db),
-        stars=StarService(StarRepository(db), catalogue, clock),
-        guilds=GuildConfigService(GuildRepository(db)),
+        stars=stars,
+        guilds=guilds,
+        # New stories are announced right after the poll that found them, not at the next delivery tick.
+        news=NewsService(settings, db, clock, stars, session=http, notify_mods=mod_log,
+                         after_new_stories=announcer.deliver_pending),
+        announcer=announcer,
+        polls=build_poll_service(db, stars, clock),
+        media=MediaService(media_repo, stars, settings, clock, http=http),
+        daily=DailyService(DailyRepository(db), media_repo, guilds, stars, clock),
     )
-    services.news = NewsService(settings, db, clock, services.stars, session=http)
-    services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock)
-    services.polls = build_poll_service(db, services.stars, clock)
-    build_media_services(services, http)
-    return services

@@ -111,10 +111,9 @@ class Announcer:
                     log.exception("delivering news in guild %s failed; will try again", guild_id)
         return delivered
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        waiting, last_sent = await self.repo.stats(guild_id)
-        last = discord.utils.format_dt(last_sent, "R") if last_sent else "never"
-        return [("News announcements", f"{waiting} waiting · last sent {last}")]
+    async def stats(self, guild_id: int) -> tuple[int, datetime | None]:
+        """(announcements waiting, when the last one was sent) of one server."""
+        return await self.repo.stats(guild_id)
 
     # -- one server ------------------------------------------------------------------------------
     async def _deliver_guild(self, guild_id: int, now: datetime) -> int:

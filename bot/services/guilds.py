@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from ..errors import UserError
 
 LANGUAGE_SETTINGS = ("auto", "en", "ko")
-from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
+from ..domain.channels import CHANNEL_KINDS
+from ..storage.guilds import GuildConfig, GuildRepository
 
 
 class GuildConfigService:
@@ -22,7 +23,7 @@ class GuildConfigService:
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
         if kind not in CHANNEL_KINDS:
-            raise UserError(f"Unknown kind '{kind[:20]}'; use one of: {', '.join(CHANNEL_KINDS)}.")
+            raise UserError("config.unknown_kind", kind=kind[:20], kinds=", ".join(CHANNEL_KINDS))
         await self._repo.set_channel(guild_id, kind, channel_id)
 
     async def set_timezone(self, guild_id: int, tz: str) -> str:
@@ -32,9 +33,7 @@ class GuildConfigService:
                 raise ValueError
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise UserError(
-                f"'{name[:40]}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or Europe/Paris."
-            ) from None
+            raise UserError("config.bad_timezone", name=name[:40]) from None
         await self._repo.set_timezone(guild_id, name)
         return name
 
@@ -43,7 +42,7 @@ class GuildConfigService:
 
     async def set_media_hour(self, guild_id: int, hour: int) -> None:
         if not 0 <= hour <= 23:
-            raise UserError("The media hour must be a whole hour from 0 to 23 (server time zone).")
+            raise UserError("config.bad_media_hour")
         await self._repo.set_media_hour(guild_id, hour)
 
     async def set_language(self, guild_id: int, language: str) -> None:

@@ -76,6 +76,8 @@ class NewsService:
         session: aiohttp.ClientSession | None = None,
         limits: FetchLimits | None = None,
         concurrency: int = CONCURRENCY,
+        notify_mods: ModNotice | None = None,
+        after_new_stories: Callable[[datetime], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -94,9 +96,9 @@ class NewsService:
         # The bot's shared guarded session when given (it owns and closes it); otherwise our own.
         self._given_session = session
         self._session: aiohttp.ClientSession | None = None
-        # Set by the cog: a mod-log notice, and "stories are waiting" for the delivery side.
-        self.notify_mods: ModNotice | None = None
-        self.after_new_stories: Callable[[datetime], Awaitable[object]] | None = None
+        # A mod-log notice, and "stories are waiting" for the delivery side: wired by build_services.
+        self.notify_mods = notify_mods
+        self.after_new_stories = after_new_stories
         stars.subscribe(self._on_star_change)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -243,8 +245,6 @@ class NewsService:
     async def latest(self, guild_id: int, *, star: Star | None = None, count: int = 5) -> list[NewsStory]:
         return await self.news.latest(guild_id, star_id=star.id if star else None, limit=max(1, min(count, 10)))
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        total, failing, disabled, last_poll = await self.feeds.health(guild_id)
-        feeds = f"{total} ({failing} failing, {disabled} disabled)" if total else "none (add one with /feeds add)"
-        polled = f"<t:{int(last_poll.timestamp())}:R>" if last_poll else "never"
-        return [("Feeds", feeds), ("Last feed poll", polled)]
+    async def health(self, guild_id: int) -> tuple[int, int, int, datetime | None]:
+        """(feeds, failing, disabled, last poll) of one server."""
+        return await self.feeds.health(guild_id)

@@ -253,8 +253,8 @@ class PollService:
         names = await self._names(guild_id)
         return [LeaderboardEntry(self._label(r.pairing, names), r.wins, r.votes, r.proposals) for r in ranked]
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        return [("Open polls", str(await self._repo.count_open(guild_id)))]
+    async def count_open(self, guild_id: int) -> int:
+        return await self._repo.count_open(guild_id)
 
     async def aclose(self) -> None:
         """Let votes in flight reach the database before it closes."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..domain.channels import CHANNEL_KINDS
 from .database import Database
 
-CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+__all__ = ["CHANNEL_KINDS", "ChannelTarget", "GuildConfig", "GuildRepository"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,3 +127,58 @@ async def test_an_accented_spelling_is_the_same_star_not_a_second_one(start_bot,
     assert [s.name for s in await bot.services.stars.list(int(server.guild.id))] == ["Zoë Saldaña"]
     info = await server.invoke(server.fan, "stars info", star="zoe saldana")
     assert info.embeds[0]["title"] == "Zoë Saldaña"
+
+
+async def test_config_language_is_stored_shown_and_validated(start_bot, server: FanServer):
+    bot = await start_bot()
+    gid = int(server.guild.id)
+    assert (await bot.services.guilds.get(gid)).language == "auto"
+    shown = await server.invoke(server.mod, "config show")
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert fields["Language of automatic posts"] == "English (auto, from the server's Discord language)"
+
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")
+    set_ko = await server.invoke(ko_mod, "config language", language="ko")
+    assert set_ko.content == "이제 자동 게시물은 한국어로 올라가요."
+    assert (await bot.services.guilds.get(gid)).language == "ko"
+    shown = await server.invoke(ko_mod, "config show")
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert fields["자동 게시물 언어"] == "한국어" and "**뉴스 게시물**: 채널이 없어서 올리지 않아요" in fields["채널"]
+    back = await server.invoke(server.mod, "config language", language="auto")
+    assert back.content.startswith("Automatic posts will be written in English.")
+
+
+async def test_auto_follows_the_guild_locale_korean_server(start_bot, double, server: FanServer):
+    server.guild.set_preferred_locale("ko")
+    bot = await start_bot()
+    from bot.i18n.choose import server_lang
+
+    assert (await server_lang(bot, int(server.guild.id))).code == "ko"
+    shown = await server.invoke(server.mod, "config show")  # an en-US moderator still reads English
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert fields["Language of automatic posts"] == "Korean (auto, from the server's Discord language)"
+    await bot.services.guilds.set_language(int(server.guild.id), "en")
+    assert (await server_lang(bot, int(server.guild.id))).code == "en"
+
+
+async def test_a_guild_update_changes_the_auto_language(start_bot, double, server: FanServer):
+    bot = await start_bot()
+    from bot.i18n.choose import server_lang
+
+    gid = int(server.guild.id)
+    assert (await server_lang(bot, gid)).code == "en"
+    server.guild.set_preferred_locale("ko")
+    await double.wait_for(lambda: bot.get_guild(gid).preferred_locale.value == "ko", what="the GUILD_UPDATE")
+    assert (await server_lang(bot, gid)).code == "ko"
+
+
+async def test_status_in_korean_has_no_english_labels(start_bot, server: FanServer):
+    await start_bot()
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")
+    status = await server.invoke(ko_mod, "fanbot status")
+    names = [f["name"] for f in status.embeds[0]["fields"]]
+    assert "버전" in names and "피드" in names and "오늘의 자료" in names
+    assert not english_words(" ".join(names)), names
+    values = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+    assert values["팔로우 중인 스타"] == "0명" and values["자료실"] == "0개"
+    assert values["피드"] == "없음 (/feeds add로 추가해 보세요)"

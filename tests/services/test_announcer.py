@@ -168,4 +168,4 @@ async def test_without_a_bound_bot_nothing_is_sent_and_nothing_changes(journal):
     await repo.record_story(GUILD, title="S", link="https://n.example/s", now=clock.now())
     assert await announcer.deliver_pending(clock.now()) == 0
     assert await repo.stats(GUILD) == (1, None)
-    assert await announcer.status_fields(GUILD) == [("News announcements", "1 waiting · last sent never")]
+    assert await announcer.stats(GUILD) == (1, None)

@@ -25,8 +25,11 @@ async def test_a_failing_feed_backs_off_is_disabled_and_comes_back_when_added_ag
     news = await make_news()
     notices: list[tuple[int, str]] = []
 
-    async def notify(guild_id: int, text: str) -> None:
-        notices.append((guild_id, text))
+    async def notify(guild_id: int, notice) -> None:
+        from bot.i18n import Catalogues
+        from bot.notice_text import notice_text
+
+        notices.append((guild_id, notice_text(Catalogues.load().english, notice)))
 
     news.notify_mods = notify
     feed = feed_server.feed("f.xml", Item("old", "http://news.example/old", "old"))
