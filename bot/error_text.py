@@ -35,6 +35,21 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "star.already_followed": N_("This server already follows {star}. Use /stars edit to change her names."),
     "star.nothing_to_change": N_("Nothing to change: give a new hangul, aliases or birthday."),
     "star.not_followed": N_("This server does not follow a star called '{name}'. See /stars list."),
+    # links
+    "link.empty": N_("That link is empty; paste a full link starting with https://."),
+    "link.too_long": N_("That link is longer than {limit} characters; use a shorter one."),
+    "link.spaces": N_("That link contains spaces or control characters; paste it again."),
+    "link.invalid": N_("That is not a valid link; paste a full link starting with https://."),
+    "link.scheme": N_("Only http and https links are accepted; paste a link starting with https://."),
+    "link.no_host": N_("That link has no website in it; paste a full link starting with https://."),
+    "link.credentials": N_("Links with a user name or password are not accepted; remove them and try again."),
+    # feeds and news; `detail` is the fetcher's own diagnosis (an address, an HTTP status), kept as it is
+    "feeds.none_to_refresh": N_("This server has no feeds to refresh. Add one with /feeds add."),
+    "feed.unsafe_address": N_("That feed address was {detail}. Use a public http(s) feed link."),
+    "feed.unreadable": N_("Could not add that feed: {detail}."),
+    "feed.not_found": N_("This server has no such feed. Pick one from the list, or see /feeds list."),
+    "feeds.star_search_off": N_("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). "
+                                "Add feeds with /feeds add."),
     # config
     "config.unknown_kind": N_("Unknown kind '{kind}'; use one of: {kinds}."),
     "config.bad_timezone": N_("'{name}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or "

@@ -129,7 +129,7 @@ class NewsService:
         """Poll every enabled feed of this server now, whatever their schedule."""
         feeds = await self.feeds.enabled_in(guild_id)
         if not feeds:
-            raise NotFound("This server has no feeds to refresh. Add one with /feeds add.")
+            raise NotFound("feeds.none_to_refresh")
         return await self._run(feeds, self.clock.now())
 
     async def _run(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
@@ -155,7 +155,7 @@ class NewsService:
         try:
             check_url(url, self.policy)
         except UnsafeURL as exc:
-            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+            raise UserError("feed.unsafe_address", detail=str(exc)) from None
         return url
 
     async def add_feed(self, guild_id: int, url: str, *, name: str | None = None, actor_id: int | None = None) -> AddedFeed:
@@ -169,9 +169,9 @@ class NewsService:
             result = await self.poller.fetch(probe)
             parsed = await self.poller.parse(result)
         except UnsafeURL as exc:
-            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+            raise UserError("feed.unsafe_address", detail=str(exc)) from None
         except (FetchError, FeedError) as exc:
-            raise UserError(f"Could not add that feed: {exc}.") from None
+            raise UserError("feed.unreadable", detail=str(exc)) from None
         title = truncate(name.strip(), 100) if name and name.strip() else None
         first_poll = now + timedelta(seconds=self.settings.feed_poll_interval * (0.5 + 0.5 * _fraction(f"{guild_id}:{url}")))
         async with self.db.transaction() as tx:
@@ -195,7 +195,7 @@ class NewsService:
         for feed in feeds:
             if ref == f"id:{feed.id}" or ref == feed.url or (feed.name and ref.casefold() == feed.name.casefold()):
                 return feed
-        raise NotFound("This server has no such feed. Pick one from the list, or see /feeds list.")
+        raise NotFound("feed.not_found")
 
     async def remove_feed(self, guild_id: int, ref: str) -> FeedSource:
         feed = await self.resolve_feed(guild_id, ref)
@@ -213,7 +213,7 @@ class NewsService:
     async def add_star_search(self, guild_id: int, star: Star) -> list[str]:
         """Add the search feeds for a star (STAR_SEARCH_FEEDS); the URLs that were new."""
         if not self.settings.star_search_feeds:
-            raise UserError("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). Add feeds with /feeds add.")
+            raise UserError("feeds.star_search_off")
         now = self.clock.now()
         added = []
         for url, name in search_feed_urls(self.settings.star_search_feeds, star):

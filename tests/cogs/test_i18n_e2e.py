@@ -182,3 +182,50 @@ async def test_status_in_korean_has_no_english_labels(start_bot, server: FanServ
     values = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert values["팔로우 중인 스타"] == "0명" and values["자료실"] == "0개"
     assert values["피드"] == "없음 (/feeds add로 추가해 보세요)"
+
+
+async def test_a_korean_server_receives_korean_announcements_and_digests(start_bot, double, server: FanServer, clock):
+    server.guild.set_preferred_locale("ko")
+    bot = await start_bot()
+    await server.configure(bot)
+    gid = int(server.guild.id)
+    song = await bot.services.stars.follow(gid, "Song Hye-kyo")
+    repo = bot.services.announcer.repo
+    for n in range(7):
+        await repo.record_story(gid, title=f"송혜교 새 드라마 소식 {n} @everyone" if n else "", now=clock.now(),
+                                star_ids=[song.id], link=f"https://news.example/{n}", source_name="연합뉴스")
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 7
+    messages = server.messages("news")
+    first = messages[0]["embeds"][0]
+    assert first["title"] == "제목 없는 기사"
+    fields = {f["name"]: f["value"] for f in first["fields"]}
+    assert fields == {"스타": "송혜교", "출처": "연합뉴스"}
+    second = messages[1]["embeds"][0]
+    assert second["title"].startswith("송혜교 새 드라마 소식 1 @\u200beveryone")
+    digest = messages[-1]["embeds"][0]
+    assert digest["title"] == "기사 2개 더" and "송혜교" in digest["description"]
+    assert all(not m["mention_everyone"] for m in messages)
+
+    # An English server beside it reads the same kind of post in English.
+    other = double.add_guild("English fans")
+    news = other.add_text_channel("news")
+    await bot.services.guilds.set_channel(int(other.id), "news", int(news.id))
+    await double.wait_for(lambda: bot.get_guild(int(other.id)), what="the second guild")
+    star = await bot.services.stars.follow(int(other.id), "Song Hye-kyo")
+    await repo.record_story(int(other.id), title="", now=clock.now(), star_ids=[star.id],
+                            link="https://news.example/en")
+    await bot.services.announcer.deliver_pending(clock.now())
+    [posted] = double.channel_messages(news.id)
+    assert posted["embeds"][0]["title"] == "Untitled story"
+    assert {f["name"]: f["value"] for f in posted["embeds"][0]["fields"]} == {"Stars": "Song Hye-kyo"}
+
+
+async def test_a_korean_fan_reads_feeds_replies_in_korean(start_bot, server: FanServer):
+    await start_bot()
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")
+    empty = await server.invoke(ko_mod, "feeds list")
+    assert empty.content == "이 서버는 아직 읽는 피드가 없어요. /feeds add로 추가해 보세요."
+    bad = await server.invoke(ko_mod, "feeds add", url="javascript:alert(1)")
+    assert bad.ephemeral and bad.content.startswith("http와 https 링크만")
+    none = await server.invoke(ko_mod, "news latest")
+    assert none.content == "아직 기사가 없어요."

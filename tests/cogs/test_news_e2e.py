@@ -43,7 +43,7 @@ async def test_feeds_are_polled_stories_recorded_once_and_failures_reported(star
     b = feeds.feed("b.xml")
     ix = await _add(server, feeds.url("a.xml"), name="Press A")
     assert ix.deferred and ix.ephemeral
-    assert "Added the feed **Press A**" in ix.all_text and "1 current items" in ix.all_text
+    assert "Added the feed **Press A**" in ix.all_text and "1 current item was recorded" in ix.all_text
     await _add(server, feeds.url("b.xml"))
     await _tick(bot, clock)
     assert await _count(bot, "news_stories") == 0 and await _count(bot, "announcements") == 0
