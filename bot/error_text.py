@@ -50,6 +50,35 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "feed.not_found": N_("This server has no such feed. Pick one from the list, or see /feeds list."),
     "feeds.star_search_off": N_("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). "
                                 "Add feeds with /feeds add."),
+    # polls
+    "pairing.same_star": N_("A star cannot be paired with herself; pick two different stars."),
+    "pairing.not_two_stars": N_("Pairing {number} ('{text}') is not two stars: write it like "
+                                "`Song Hye-kyo x Han So-hee`, and separate pairings with `;`."),
+    "pairings.none": N_("Give at least two pairings separated by `;`, e.g. "
+                        "`Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun`."),
+    "pairings.too_few": N_("A poll needs at least {minimum} different pairings; you gave {n}."),
+    "pairings.too_many": N_("A poll can have at most {limit} options; you gave {n}."),
+    "pairings.repeated": N_("Option {number} repeats an earlier pairing; each pairing can appear once."),
+    "duration.invalid": N_("'{text}' is not a duration fanbot understands; write it like 30m, 6h or 3d."),
+    "duration.out_of_range": N_("A poll runs from 1 minute (1m) to 32 days (32d); pick a duration in that range."),
+    "question.empty": N_("The question cannot be empty; ask something like 'Who should star with Song Hye-kyo?'."),
+    "question.too_long": N_("The question is {length} characters; keep it to {limit}."),
+    "project.too_long": N_("The project idea is {length} characters; keep it to {limit}."),
+    "max_choices.too_few": N_("max_choices must be at least 1."),
+    "max_choices.too_many": N_("max_choices ({chosen}) is more than the {options} options; "
+                               "pick {options} or fewer."),
+    "poll.options_twice": N_("Give either `pairings` or `from_top_proposals`, not both."),
+    "poll.top_out_of_range": N_("from_top_proposals must be from 2 to {limit}."),
+    "poll.too_few_proposals": Nn_("Only {n} pairing has been proposed; fans can add more with /collab propose, "
+                                  "or list pairings yourself.",
+                                  "Only {n} pairings have been proposed; fans can add more with /collab propose, "
+                                  "or list pairings yourself."),
+    "poll.no_options": N_("Give the options: `pairings` (like `Song Hye-kyo x Han So-hee; ...`) "
+                          "or `from_top_proposals` (how many of the most proposed pairings)."),
+    "poll.unknown": N_("Unknown poll: it does not exist in this server (or was removed). Pick one from the list."),
+    "poll.already_closed": N_("That poll is already closed; see its results with /poll results."),
+    "poll.results_hidden": N_("This poll hides its results until it closes; check back after it closes."),
+    "proposal.repeated": N_("You already proposed this pairing; each fan can propose a pairing once."),
     # config
     "config.unknown_kind": N_("Unknown kind '{kind}'; use one of: {kinds}."),
     "config.bad_timezone": N_("'{name}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or "

@@ -229,3 +229,57 @@ async def test_a_korean_fan_reads_feeds_replies_in_korean(start_bot, server: Fan
     assert bad.ephemeral and bad.content.startswith("http와 https 링크만")
     none = await server.invoke(ko_mod, "news latest")
     assert none.content == "아직 기사가 없어요."
+
+
+async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_reads_their_language(
+        start_bot, double, server: FanServer, clock):
+    from tests.cogs.test_polls_e2e import button_for, custom_ids
+
+    server.guild.set_preferred_locale("ko")
+    bot = await start_bot()
+    await server.configure(bot)
+    bot.get_cog("PollsCog").live.interval = 0.05
+    for name in ("Song Hye-kyo", "Han So-hee", "Kim Go-eun"):
+        await server.invoke(server.mod, "stars follow", name=name)
+    created = await server.invoke(server.mod, "poll create", question="누구랑 찍었으면 좋겠어요? @everyone",
+                                  pairings="송혜교 x 한소희; 송혜교 x 김고은", duration="1h")
+    assert created.ephemeral and created.content.startswith("Poll #")  # the en-US moderator's own reply
+    [message] = [m for m in server.messages("polls") if m["embeds"]]
+    embed = message["embeds"][0]
+    assert embed["title"].startswith("꿈의 조합 투표 #")
+    assert "@\u200beveryone" in embed["description"] and not message["mention_everyone"]
+    assert "하나만 선택" in embed["footer"]["text"] and "0명 투표" in embed["footer"]["text"]
+    assert "`░░░░░░░░░░░░   0%` 0표" in embed["description"]
+
+    ko_fan = server.guild.add_member("지민", locale="ko")
+    en_fan = server.guild.add_member("sam", locale="en-US")
+    ja_fan = server.guild.add_member("hana", locale="ja")
+    ko_vote = await server.click(ko_fan, message, button_for(message, "Han So-hee"))
+    assert ko_vote.content.startswith("**Song Hye-kyo × Han So-hee**에 투표했어요!"), ko_vote.content
+    en_vote = await server.click(en_fan, message, button_for(message, "Han So-hee"))
+    assert en_vote.content.startswith("Your vote for **Song Hye-kyo × Han So-hee** is counted.")
+    ja_vote = await server.click(ja_fan, message, button_for(message, "Kim Go-eun"))
+    assert ja_vote.content.startswith("Your vote for")
+    poll_id = int(custom_ids(message)[0].split(":")[2])
+
+    closed = await server.invoke(server.mod, "poll close", poll=str(poll_id))
+    assert "is closed" in closed.all_text
+    results = [m for m in server.messages("polls") if m["embeds"] and m["embeds"][0]["title"].startswith("결과")]
+    [result] = results
+    shown = result["embeds"][0]
+    fields = {f["name"]: f["value"] for f in shown["fields"]}
+    assert fields["우승"] == "우승: Song Hye-kyo × Han So-hee (2표, 67%)"
+    assert "`████████░░░░  67%` 2표" in shown["description"] and "`████░░░░░░░░  33%` 1표" in shown["description"]
+    assert shown["footer"]["text"] == "3명 투표 · 마감됨"
+    assert all(not m["mention_everyone"] for m in server.messages("polls"))
+
+    board = await server.invoke(ko_fan, "collab leaderboard")
+    lines = board.embeds[0]["description"].splitlines()
+    spans = [line.split("`")[1] for line in lines]
+    from bot.i18n import display_width
+
+    assert len({display_width(span) for span in spans}) == 1, spans  # columns line up, Hangul counted double
+    assert spans[0].startswith("1. 1승 · 2표")
+    en_board = await server.invoke(en_fan, "collab leaderboard")
+    en_spans = [line.split("`")[1] for line in en_board.embeds[0]["description"].splitlines()]
+    assert len({len(s) for s in en_spans}) == 1 and en_spans[0].startswith("1.  1 win · 2 votes")
