@@ -8,22 +8,24 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 from discord import app_commands
 
+from .replies import CodedCheckFailure
+
 if TYPE_CHECKING:
     from .client import FanBot
 
 T = TypeVar("T")
 
-NOT_MODERATOR = "Only moderators can do this (Manage Server permission or the server's moderator role)."
+
+class NotModerator(CodedCheckFailure):
+    """Refused: neither Manage Server nor the server's moderator role."""
+
+    code = "not_moderator"
 
 
-class NotModerator(app_commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__(NOT_MODERATOR)
+class GuildOnly(CodedCheckFailure):
+    """Refused: a command run in a direct message."""
 
-
-class GuildOnly(app_commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__("fanbot's commands work inside a server, not in direct messages.")
+    code = "guild_only"
 
 
 async def is_moderator(interaction: discord.Interaction) -> bool:

@@ -18,6 +18,8 @@ from . import __version__
 from .checks import GuildOnly
 from .clock import Clock, SystemClock
 from .domain.catalogue import Catalogue
+from .i18n import Catalogues
+from .i18n.translator import FanbotTranslator
 from .net.addresses import AddressPolicy
 from .net.fetcher import create_session
 from .posting import Poster
@@ -88,6 +90,8 @@ class FanBot(commands.Bot):
         self.services: Services = None  # type: ignore[assignment]  # built in setup_hook, once HTTP exists
         self.scheduler = Scheduler(self.clock, tick_seconds=scheduler_tick)
         self.poster = Poster(self)
+        # Compiled once from the .po files; a missing or broken one leaves that language in English.
+        self.i18n = Catalogues.load()
         self.last_synced: bool | None = None
 
     # -- start-up ---------------------------------------------------------------------------
@@ -105,8 +109,10 @@ class FanBot(commands.Bot):
             # addresses unless FEED_ALLOW_PRIVATE_NETWORKS is set. discord.py keeps its own.
             self.http_session = create_session(AddressPolicy(allow_private=self.settings.feed_allow_private_networks))
         self.services = build_services(
-            self.settings, self.db, self.clock, catalogue=self._catalogue, http=self.http_session
+            self.settings, self.db, self.clock, catalogue=self._catalogue, http=self.http_session,
+            mod_log=self.poster.notify_mods,
         )
+        await self.tree.set_translator(FanbotTranslator(self.i18n))
         for name in extension_names():
             await self.load_extension(name)
         if self.auto_sync:
@@ -126,15 +132,20 @@ class FanBot(commands.Bot):
         # processes; the coordinator waits only as long as the shard's max_concurrency bucket requires.
         await self.identify_gate.wait_turn(shard_id or 0, self.max_concurrency)
 
-    def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
-        return [c.to_dict(self.tree) for c in self.tree._get_all_commands(guild=guild)]
+    async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """What a sync would send, localisations included, so a changed translation is synced too."""
+        translator = self.tree.translator
+        commands_ = self.tree._get_all_commands(guild=guild)
+        if translator is None:
+            return [c.to_dict(self.tree) for c in commands_]
+        return [await c.get_translated_payload(self.tree, translator) for c in commands_]
 
     async def sync_commands(self, *, force: bool) -> bool:
         """Register commands with Discord if the tree changed since the last sync (or if forced)."""
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = self.command_payload(guild)
+        payload = await self.command_payload(guild)
         scope = f"guild:{guild.id}" if guild else "global"
         digest = hashlib.sha256(json.dumps([scope, payload], sort_keys=True, default=str).encode()).hexdigest()
         stored = await self.services.state.get(COMMAND_HASH_KEY)

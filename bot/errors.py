@@ -8,14 +8,23 @@ class FanbotError(Exception):
 
 
 class UserError(FanbotError):
-    """Something the user asked for cannot be done; the message is shown to them as it is.
-
-    Keep the message short, and say what to do instead.
+    """Something the user asked for cannot be done: `code` says what, `data` the details (which star,
+    which limit). The core never writes the sentence; bot/error_text.py has one per code and language.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, /, **data: object) -> None:
+        super().__init__(code, data)
+        self.code = code
+        self.data = data
+
+    @property
+    def message(self) -> str:
+        """For logs and stored reasons: the code and its data, in no one's language."""
+        return str(self)
+
+    def __str__(self) -> str:
+        details = ", ".join(f"{k}={v!r}" for k, v in self.data.items())
+        return f"{self.code} ({details})" if details else self.code
 
 
 class NotFound(UserError):
@@ -64,6 +73,6 @@ class UniqueViolation(ConstraintViolation):
 
 class DatabaseUnavailable(StorageError):
     """The database server cannot be reached right now (restarting, network); the transaction in flight
-    was rolled back, so the user can simply try again."""
+    was rolled back, so the user can simply try again. The reply's words are bot/error_text.py's `code`."""
 
-    message = "fanbot's database is not reachable right now; nothing was changed. Please try again in a minute."
+    code = "db.unavailable"

@@ -16,6 +16,8 @@ from .errors import BadLink, FeedError, FetchError
 from .net.addresses import AddressPolicy
 from .net.fetcher import Fetcher, FetchLimits, create_session
 from .settings import Settings
+from .error_text import error_text
+from .i18n import Catalogues
 
 
 def matcher_for(catalogue: Catalogue, names: list[str]) -> StarMatcher:
@@ -57,7 +59,8 @@ async def run_check(
     try:
         feed = await fetch_and_parse(settings, url)
     except BadLink as exc:
-        print(f"fanbot: {exc.message}", file=err)
+        # The command line speaks English: the catalogue's source text, no Discord locale here.
+        print(f"fanbot: {error_text(Catalogues.load().english, exc.code, exc.data)}", file=err)
         return 1
     except (FetchError, FeedError) as exc:
         print(f"fanbot: cannot read {url[:200]}: {exc}", file=err)

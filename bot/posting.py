@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from .domain.notices import ChannelMention, Notice
+from .i18n.choose import server_lang
+from .notice_text import notice_text
+
 if TYPE_CHECKING:
     from .client import FanBot
 
@@ -46,16 +50,16 @@ class Poster:
             return None
 
     async def pause(self, guild_id: int, channel_id: int, kind: str, exc: discord.HTTPException) -> None:
-        reason = "the channel no longer exists" if isinstance(exc, discord.NotFound) else "fanbot lacks permission there"
+        # Stored as a code, so /config show and the notice say it in each reader's language.
+        reason = "channel_gone" if isinstance(exc, discord.NotFound) else "no_permission"
         kinds = await self._bot.services.guilds.block_channel(guild_id, channel_id, reason)
         log.warning("paused posts to channel %s in guild %s: %s", channel_id, guild_id, reason)
         if kinds and kind != "modlog":
             await self.notify_mods(
-                guild_id,
-                f"fanbot stopped posting {', '.join(kinds)} to <#{channel_id}>: {reason}. "
-                "Fix it, then run /config channel again to resume.",
-            )
+                guild_id, Notice("channel_paused", {"kinds": kinds, "channel": ChannelMention(channel_id),
+                                                    "reason": reason}))
 
-    async def notify_mods(self, guild_id: int, text: str, **kwargs: Any) -> discord.Message | None:
-        """A notice in the mod-log channel (if one is configured and working)."""
+    async def notify_mods(self, guild_id: int, notice: Notice, **kwargs: Any) -> discord.Message | None:
+        """A notice in the mod-log channel (if one is configured and working), in the server's language."""
+        text = notice_text(await server_lang(self._bot, guild_id), notice)
         return await self.send(guild_id, "modlog", content=text[:2000], **kwargs)

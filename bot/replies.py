@@ -1,4 +1,4 @@
-"""Answering interactions: one place for ephemeral errors and safe defaults."""
+"""Answering interactions: one place for ephemeral errors, in the reader's language, with safe defaults."""
 
 from __future__ import annotations
 
@@ -7,33 +7,45 @@ import logging
 import discord
 from discord import app_commands
 
+from .error_text import OPTION_TYPES, error_text
 from .errors import DatabaseUnavailable, UserError
+from .i18n import Lang
+from .i18n.choose import reader_lang
 
 log = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "Something went wrong on fanbot's side; nothing was changed. Please try again later."
+
+class CodedCheckFailure(app_commands.CheckFailure):
+    """A refused check that says why with an error code (rendered in the reader's language)."""
+
+    code = "check_failed"
+
+    def __init__(self) -> None:
+        super().__init__(self.code)
 
 
-def user_message_for(error: BaseException) -> str | None:
+def user_message_for(error: BaseException, lang: Lang) -> str | None:
     """The text a user should see for an error, or None if it is a bug to log."""
     if isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)):
         inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else error.original
         if isinstance(inner, UserError):
-            return inner.message
+            return error_text(lang, inner.code, inner.data)
         if isinstance(inner, DatabaseUnavailable):
-            return DatabaseUnavailable.message
+            return error_text(lang, DatabaseUnavailable.code)
         if isinstance(error, app_commands.TransformerError):
-            return f"'{str(error.value)[:50]}' is not a valid {error.type.name.lower().replace('_', ' ')} here."
+            kind = OPTION_TYPES.get(error.type.name.lower(), OPTION_TYPES["string"])
+            return error_text(lang, "bad_value", {"value": str(error.value)[:50], "type": lang._(kind)})
         return None
     if isinstance(error, UserError):
-        return error.message
+        return error_text(lang, error.code, error.data)
     if isinstance(error, DatabaseUnavailable):
-        return DatabaseUnavailable.message
+        return error_text(lang, DatabaseUnavailable.code)
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return error_text(lang, "cooldown", {"seconds": round(error.retry_after)})
+    if isinstance(error, CodedCheckFailure):
+        return error_text(lang, error.code)
     if isinstance(error, app_commands.CheckFailure):
-        text = str(error)
-        return text if text else "You cannot use this command here."
+        return error_text(lang, "check_failed")
     return None
 
 
@@ -52,7 +64,8 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer the user with a short ephemeral message; log anything that is not the user's doing."""
-    message = user_message_for(error)
+    lang = reader_lang(interaction)
+    message = user_message_for(error, lang)
     cause = getattr(error, "original", error)
     if isinstance(cause, DatabaseUnavailable):
         # An outage, not a bug: one line, no traceback per click while the server restarts.
@@ -60,5 +73,5 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     if message is None:
         name = interaction.command.qualified_name if interaction.command else (interaction.data or {}).get("custom_id")
         log.error("interaction %s failed", name, exc_info=error)
-        message = GENERIC_FAILURE
+        message = error_text(lang, "generic")
     await send_ephemeral(interaction, message)

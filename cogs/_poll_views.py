@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.domain.discord_text import neutralise, truncate
-from bot.domain.polls import MAX_BUTTONS, CollabPoll, Tally, bar, winner_sentence
+from bot.domain.polls import MAX_BUTTONS, CollabPoll, Tally, bar
+from bot.i18n import Lang, display_width, pad
+from bot.i18n.choose import reader_lang, server_lang
 from bot.replies import report_error
-from bot.services.polls import Results
+from bot.services.polls import LeaderboardEntry, Results
 from bot.storage.polls import BAD_OPTION, CLOSED, FULL, OK, SAME, UNKNOWN, VoteOutcome
 
 if TYPE_CHECKING:
@@ -25,11 +27,9 @@ log = logging.getLogger(__name__)
 BUTTON_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):(?P<option>\d{1,2})"
 SELECT_TEMPLATE = r"fanbot:poll:(?P<poll>\d{1,19}):pick"
 POLL_COLOUR = discord.Colour(0xE8A0BF)
-CLOSED_TEXT = "This poll is closed, so votes are no longer counted. See the outcome with /poll results."
 MAX_DESCRIPTION = 4096
 MAX_EMBED = 6000  # Discord's limit on all of an embed's text together
 EMBED_MARGIN = 50
-UNKNOWN_TEXT = "This poll no longer exists (it may have been removed). Vote on a current poll instead."
 
 
 def ts(moment: Any, style: str = "R") -> str:
@@ -40,9 +40,32 @@ def option_text(label: str, limit: int = 200) -> str:
     return truncate(neutralise(label), limit)
 
 
-def outcome_text(counts: Tally) -> str:
+def votes_text(lang: Lang, n: int) -> str:
+    return lang.n_("{n} vote", "{n} votes", n)
+
+
+def share_line(lang: Lang, votes: int, share: float, percent: int) -> str:
+    """`██████░░░░  60%` 3 votes: bar and percentage in one code span, so they line up in any language."""
+    return f"`{bar(share)} {percent:>3}%` {votes_text(lang, votes)}"
+
+
+def winner_sentence(result: Tally, lang: Lang, names: list[str] | None = None) -> str:
+    """"Winner: X (12 votes, 60%)", "Tie between X and Y (7 votes each)", or "No votes were cast."."""
+    winners = result.winners
+    if not winners:
+        return lang._("No votes were cast.")
+    shown = list(names) if names is not None else [w.label for w in winners]
+    if len(winners) == 1:
+        return lang._("Winner: {option} ({votes}, {percent}%)", option=shown[0],
+                      votes=votes_text(lang, winners[0].votes), percent=winners[0].percent)
+    return lang.n_("Tie between {options} ({n} vote each)", "Tie between {options} ({n} votes each)",
+                   winners[0].votes, options=lang._("{first} and {last}", first=", ".join(shown[:-1]),
+                                                    last=shown[-1]))
+
+
+def outcome_text(counts: Tally, lang: Lang) -> str:
     """The winner, or the tie, with option names made inert."""
-    return truncate(winner_sentence(counts, [option_text(w.label, 150) for w in counts.winners]), 1024)
+    return truncate(winner_sentence(counts, lang, [option_text(w.label, 150) for w in counts.winners]), 1024)
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -64,9 +87,13 @@ def _describe(embed: discord.Embed, question: str, render: Callable[[int], list[
     return embed
 
 
-def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) -> discord.Embed:
-    """The poll message: question, options (with bars when counts are given), closing time."""
-    embed = discord.Embed(title=f"Dream collab poll #{poll.id}", colour=POLL_COLOUR)
+def pick_text(lang: Lang, max_choices: int) -> str:
+    return lang.n_("Pick up to {n}", "Pick up to {n}", max_choices) if max_choices > 1 else lang._("Pick one")
+
+
+def poll_embed(poll: CollabPoll, counts: Tally | None, lang: Lang, *, closed: bool = False) -> discord.Embed:
+    """The poll message (in the server's language): question, options (with bars when counts are given)."""
+    embed = discord.Embed(title=lang._("Dream collab poll #{id}", id=poll.id), colour=POLL_COLOUR)
 
     def render(limit: int) -> list[str]:
         lines = []
@@ -74,29 +101,42 @@ def poll_embed(poll: CollabPoll, counts: Tally | None, *, closed: bool = False) 
             line = f"**{option.position + 1}.** {option_text(option.label, limit)}"
             if counts is not None:
                 result = counts.options[option.position]
-                noun = "vote" if result.votes == 1 else "votes"
-                line += f"\n`{bar(result.share)}` {result.votes} {noun} · {result.percent}%"
+                line += "\n" + share_line(lang, result.votes, result.share, result.percent)
             lines.append(line)
         return lines
 
     if closed and counts is not None:
-        embed.add_field(name="Result", value=outcome_text(counts), inline=False)
+        embed.add_field(name=lang._("Result"), value=outcome_text(counts, lang), inline=False)
     when = poll.closed_at if closed and poll.closed_at else poll.closes_at
-    embed.add_field(name="Closed" if closed else "Closes", value=f"{ts(when)} ({ts(when, 'f')})")
-    notes = [f"Pick up to {poll.max_choices}" if poll.max_choices > 1 else "Pick one"]
+    embed.add_field(name=lang._("Closed") if closed else lang._("Closes"), value=f"{ts(when)} ({ts(when, 'f')})")
+    notes = [pick_text(lang, poll.max_choices)]
     if not closed:
-        notes.append("you can change your vote until it closes")
+        notes.append(lang._("you can change your vote until it closes"))
     if poll.anonymous:
-        notes.append("anonymous: nobody sees who voted for what")
+        notes.append(lang._("anonymous: nobody sees who voted for what"))
     if poll.hide_results and not closed:
-        notes.append("results hidden until it closes")
+        notes.append(lang._("results hidden until it closes"))
     elif counts is not None:
-        notes.append(f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted")
+        notes.append(lang.n_("{n} fan voted", "{n} fans voted", counts.voters))
     embed.set_footer(text=" · ".join(notes))
     return _describe(embed, poll.question, render)
 
 
-def poll_view(poll: CollabPoll) -> discord.ui.View:
+def leaderboard_text(rows: list[LeaderboardEntry], lang: Lang) -> str:
+    """One line a pairing: rank and counts in a code span padded by display width (Hangul counts twice),
+    so the columns line up in Korean as in English; the pairing's name follows."""
+    cells = [[f"{rank}.", lang.n_("{n} win", "{n} wins", row.wins), votes_text(lang, row.votes),
+              lang.n_("{n} proposal", "{n} proposals", row.proposals)] for rank, row in enumerate(rows, start=1)]
+    widths = [max(display_width(line[i]) for line in cells) for i in range(4)]
+    lines = []
+    for line, row in zip(cells, rows):
+        rank = pad(line[0], widths[0], right=True)
+        counts = " · ".join(pad(cell, width, right=True) for cell, width in zip(line[1:], widths[1:]))
+        lines.append(f"`{rank} {counts}` {option_text(row.label, 150)}")
+    return "\n".join(lines)[:4000]
+
+
+def poll_view(poll: CollabPoll, lang: Lang) -> discord.ui.View:
     """Buttons for up to 5 options, a select menu beyond; custom ids carry the poll id so they survive restarts."""
     # Only DynamicItems: discord.py then keeps no per-message copy of the view, which would answer
     # every click a second time (an extra task and item refresh per click) and live as long as the bot.
@@ -110,26 +150,25 @@ def poll_view(poll: CollabPoll) -> discord.ui.View:
                    for o in poll.options]
         select = PollSelect(poll.id, choices)
         select.item.max_values = poll.max_choices
-        select.item.placeholder = "Pick one" if poll.max_choices == 1 else f"Pick up to {poll.max_choices}"
+        select.item.placeholder = pick_text(lang, poll.max_choices)
         view.add_item(select)
     return view
 
 
-def results_embed(results: Results, *, title_prefix: str = "Results") -> discord.Embed:
+def results_embed(results: Results, lang: Lang, *, final: bool = True) -> discord.Embed:
+    """Final results (or the counts so far), ranked, in `lang`."""
     poll, counts = results.poll, results.tally
-    embed = discord.Embed(title=truncate(f"{title_prefix}: poll #{poll.id}", 256), colour=POLL_COLOUR)
+    title = (lang._("Results: poll #{id}", id=poll.id) if final else lang._("Counts so far: poll #{id}", id=poll.id))
+    embed = discord.Embed(title=truncate(title, 256), colour=POLL_COLOUR)
     ranked = sorted(counts.options, key=lambda r: (-r.votes, r.position))
 
     def render(limit: int) -> list[str]:
-        lines = []
-        for result in ranked:
-            noun = "vote" if result.votes == 1 else "votes"
-            lines.append(f"**{option_text(result.label, limit)}**\n`{bar(result.share)}` {result.votes} {noun} · "
-                         f"{result.percent}%")
-        return lines
+        return [f"**{option_text(result.label, limit)}**\n" + share_line(lang, result.votes, result.share,
+                                                                           result.percent)
+                for result in ranked]
 
-    embed.add_field(name="Winner" if not counts.is_tie else "Tie",
-                    value=outcome_text(counts), inline=False)
+    embed.add_field(name=lang._("Winner") if not counts.is_tie else lang._("Tie"),
+                    value=outcome_text(counts, lang), inline=False)
     if results.voters is not None and not poll.anonymous:
         who = []
         for option in poll.options:
@@ -138,9 +177,9 @@ def results_embed(results: Results, *, title_prefix: str = "Results") -> discord
                 shown = " ".join(f"<@{i}>" for i in ids[:10]) + (f" +{len(ids) - 10}" if len(ids) > 10 else "")
                 who.append(f"{option.position + 1}. {shown}")
         if who:
-            embed.add_field(name="Who voted", value=truncate("\n".join(who), 1024), inline=False)
-    state = "open" if poll.closed_at is None else "closed"
-    embed.set_footer(text=f"{counts.voters} fan{'s' if counts.voters != 1 else ''} voted · poll {state}")
+            embed.add_field(name=lang._("Who voted"), value=truncate("\n".join(who), 1024), inline=False)
+    state = lang._("poll open") if poll.closed_at is None else lang._("poll closed")
+    embed.set_footer(text=lang.n_("{n} fan voted", "{n} fans voted", counts.voters) + " · " + state)
     return _describe(embed, poll.question, render)
 
 
@@ -162,27 +201,34 @@ def _labels_on_message(item: discord.ui.Item[Any]) -> dict[int, str]:
     return found
 
 
-def vote_reply(outcome: VoteOutcome, labels: dict[int, str], *, menu: bool = False) -> str:
+def vote_reply(outcome: VoteOutcome, labels: dict[int, str], lang: Lang, *, menu: bool = False) -> str:
+    def label(choice: int) -> str:
+        return labels.get(choice) or lang._("option {number}", number=choice + 1)
+
     def names(choices: frozenset[int]) -> str:
-        return ", ".join(f"**{option_text(labels.get(c, f'option {c + 1}'), 100)}**" for c in sorted(choices)) or "nothing"
+        return ", ".join(f"**{option_text(label(c), 100)}**" for c in sorted(choices)) or lang._("nothing")
 
     if outcome.status == UNKNOWN:
-        return UNKNOWN_TEXT
+        return lang._("This poll no longer exists (it may have been removed). Vote on a current poll instead.")
     if outcome.status == CLOSED:
-        return CLOSED_TEXT
+        return lang._("This poll is closed, so votes are no longer counted. See the outcome with /poll results.")
     if outcome.status == BAD_OPTION:
-        return "That option is not on this poll any more; pick one of the options shown."
+        return lang._("That option is not on this poll any more; pick one of the options shown.")
     if outcome.status == FULL:
-        return (f"You can pick up to {outcome.max_choices}: you chose {names(outcome.choices)}. "
-                "Press one of your choices again to remove it first.")
+        return lang.n_("You can pick up to {n}: you chose {choices}. Press one of your choices again to remove it "
+                       "first.", "You can pick up to {n}: you chose {choices}. Press one of your choices again to "
+                       "remove it first.", outcome.max_choices, choices=names(outcome.choices))
     if outcome.status == SAME:
-        return f"You already voted for {names(outcome.choices)}. Press another option to change your vote."
+        return lang._("You already voted for {choices}. Press another option to change your vote.",
+                      choices=names(outcome.choices))
     if not outcome.choices:
-        return "Your vote was removed. Press an option to vote again."
+        return lang._("Your vote was removed. Press an option to vote again.")
     if outcome.max_choices == 1:
-        return f"Your vote for {names(outcome.choices)} is counted. You can change it until the poll closes."
-    change = "Pick again in the menu to change them." if menu else "Press a choice again to remove it."
-    return f"Your choices ({len(outcome.choices)} of up to {outcome.max_choices}): {names(outcome.choices)}. {change}"
+        return lang._("Your vote for {choices} is counted. You can change it until the poll closes.",
+                      choices=names(outcome.choices))
+    change = lang._("Pick again in the menu to change them.") if menu else lang._("Press a choice again to remove it.")
+    return lang._("Your choices ({count} of up to {limit}): {choices}. {change}", count=len(outcome.choices),
+                  limit=outcome.max_choices, choices=names(outcome.choices), change=change)
 
 
 async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[Any], poll_id: int,
@@ -202,7 +248,8 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
             cog = bot.get_cog("PollsCog")
             if cog is not None:
                 cog.live.touch(interaction.guild_id, poll_id)  # type: ignore[attr-defined]
-        await interaction.response.send_message(vote_reply(outcome, _labels_on_message(item), menu=picked is not None),
+        reply = vote_reply(outcome, _labels_on_message(item), reader_lang(interaction), menu=picked is not None)
+        await interaction.response.send_message(reply,
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except Exception as error:  # DynamicItem callbacks are otherwise logged and dropped by discord.py
         await report_error(interaction, error)
@@ -289,9 +336,10 @@ class LiveCounts:
         if not poll.is_open(now) or not poll.shows_counts(now) or poll.message_id is None or poll.channel_id is None:
             return
         counts = await service.counts(poll)
+        lang = await server_lang(self._bot, guild_id)
         message = self._bot.get_partial_messageable(poll.channel_id, guild_id=guild_id).get_partial_message(poll.message_id)
         try:
-            await message.edit(embed=poll_embed(poll, counts), allowed_mentions=discord.AllowedMentions.none())
+            await message.edit(embed=poll_embed(poll, counts, lang), allowed_mentions=discord.AllowedMentions.none())
             self.edits += 1
         except discord.NotFound:
             log.info("poll %s message is gone; not updating its counts", poll_id)

@@ -1,4 +1,4 @@
-"""/config: where automatic posts go, the server's time zone, moderator role and media hour."""
+"""/config: where automatic posts go, the server's language, time zone, moderator role and media hour."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
+from bot.domain.channels import ChannelKind
+from bot.i18n import Lang
+from bot.i18n.choose import server_lang_from
+from bot.notice_text import blocked_reason_text, kind_name, language_name
 from bot.services.guilds import timezone_suggestions
-from bot.storage.guilds import CHANNEL_KINDS
 
-from ._common import guild_id
+from ._common import guild_id, reader_lang
+
 
 if TYPE_CHECKING:
     from bot.client import FanBot
 
-ChannelKind = Literal["news", "polls", "media", "birthdays", "modlog"]
 POSTABLE = [discord.ChannelType.text, discord.ChannelType.news]
 
 
@@ -34,74 +37,110 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         kind: ChannelKind,
         channel: app_commands.AppCommandChannel,
     ) -> None:
+        lang = reader_lang(interaction)
         if channel.type not in POSTABLE:
             await interaction.response.send_message(
-                "Pick a text or announcement channel; fanbot cannot post in that kind of channel.", ephemeral=True
-            )
+                lang._("Pick a text or announcement channel; fanbot cannot post in that kind of channel."),
+                ephemeral=True)
             return
-        await self.bot.services.guilds.set_channel(guild_id(interaction), kind, channel.id)
-        note = ""
+        await self.bot.services.guilds.set_channel(guild_id(interaction), kind.value, channel.id)
+        text = lang._("{channel} will receive {kind}.", kind=kind_name(lang, kind), channel=channel.mention)
         # AppCommandChannel.permissions are the invoking moderator's; what matters is fanbot's own.
         guild = interaction.guild
         resolved = guild.get_channel(channel.id) if guild is not None else None
         if guild is not None and resolved is not None:
             perms = resolved.permissions_for(guild.me)
             if not (perms.send_messages and perms.embed_links):
-                note = " Note: fanbot cannot send messages with embeds there yet; give it Send Messages and Embed Links."
-        await interaction.response.send_message(f"{kind.capitalize()} posts will go to {channel.mention}.{note}")
+                text += " " + lang._("Note: fanbot cannot send messages with embeds there yet; "
+                                     "give it Send Messages and Embed Links.")
+        await interaction.response.send_message(text)
+
+    @app_commands.command(name="language", description="The language of automatic posts: auto follows the server's")
+    @app_commands.describe(language="auto: Korean when the server's Discord language is Korean, else English")
+    @moderator_only()
+    async def language(self, interaction: discord.Interaction, language: Literal["auto", "en", "ko"]) -> None:
+        gid = guild_id(interaction)
+        await self.bot.services.guilds.set_language(gid, language)
+        lang = reader_lang(interaction)
+        posts = self._server_lang(interaction, language)
+        await interaction.response.send_message(
+            lang._("Automatic posts will be written in {language}.", language=language_name(lang, posts.code))
+            + (" " + lang._("(auto: it follows the server's Discord language)") if language == "auto" else ""))
+
+    def _server_lang(self, interaction: discord.Interaction, setting: str) -> Lang:
+        locale = interaction.guild_locale.value if interaction.guild_locale else None
+        return server_lang_from(self.bot.i18n, setting, locale)
 
     @app_commands.command(name="timezone", description="The server's time zone for birthdays and the media hour")
     @app_commands.describe(tz="An IANA time zone such as Asia/Seoul")
     @moderator_only()
     async def timezone(self, interaction: discord.Interaction, tz: str) -> None:
         name = await self.bot.services.guilds.set_timezone(guild_id(interaction), tz)
-        await interaction.response.send_message(f"Time zone set to {name}.")
+        await interaction.response.send_message(reader_lang(interaction)._("Time zone set to {zone}.", zone=name))
 
     @timezone.autocomplete("tz")
     async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current)]
 
     @app_commands.command(name="mod-role", description="A role whose members may use moderator commands")
+    @app_commands.describe(role="Not @everyone; its members can then use /config, /stars follow and the rest")
     @moderator_only()
     async def mod_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        lang = reader_lang(interaction)
         if not (interaction.permissions.manage_guild or interaction.permissions.administrator):
             # Otherwise a delegated moderator could hand moderator rights to a role every fan has.
             await interaction.response.send_message(
-                "Only members with Manage Server can choose the moderator role.", ephemeral=True
+                lang._("Only members with Manage Server can choose the moderator role."), ephemeral=True
             )
             return
         if role.is_default():
-            await interaction.response.send_message("@everyone cannot be the moderator role; pick a real role.", ephemeral=True)
+            await interaction.response.send_message(
+                lang._("@everyone cannot be the moderator role; pick a real role."), ephemeral=True)
             return
         await self.bot.services.guilds.set_mod_role(guild_id(interaction), role.id)
-        await interaction.response.send_message(f"Members with {role.mention} can now use moderator commands.")
+        await interaction.response.send_message(
+            lang._("Members with {role} can now use moderator commands.", role=role.mention))
 
     @app_commands.command(name="media-hour", description="The hour (server time zone) of the daily media post")
+    @app_commands.describe(hour="0 to 23, e.g. 20 for 8 pm")
     @moderator_only()
     async def media_hour(self, interaction: discord.Interaction, hour: app_commands.Range[int, 0, 23]) -> None:
         await self.bot.services.guilds.set_media_hour(guild_id(interaction), hour)
-        await interaction.response.send_message(f"The media of the day will be posted at {hour:02d}:00.")
+        time = f"{hour:02d}:00"
+        await interaction.response.send_message(
+            reader_lang(interaction)._("The media of the day will be posted at {time}.", time=time))
 
     @app_commands.command(name="show", description="Show this server's fanbot settings")
     @moderator_only()
     async def show(self, interaction: discord.Interaction) -> None:
         config = await self.bot.services.guilds.get(guild_id(interaction))
-        embed = discord.Embed(title="fanbot settings")
+        lang = reader_lang(interaction)
+        embed = discord.Embed(title=lang._("fanbot settings"))
         lines = []
-        for kind in CHANNEL_KINDS:
-            target = config.channel(kind)
+        for kind in ChannelKind:
+            target = config.channel(kind.value)
+            name = kind_name(lang, kind)
             if target is None:
-                lines.append(f"**{kind}**: not set, so these posts are not made")
+                lines.append(lang._("**{kind}**: not set, so these posts are not made", kind=name))
             elif target.blocked_reason:
-                lines.append(f"**{kind}**: <#{target.channel_id}> (paused: {target.blocked_reason}; set it again to resume)")
+                reason = blocked_reason_text(lang, target.blocked_reason)
+                where = f"<#{target.channel_id}>"
+                lines.append(lang._("**{kind}**: {channel} (paused: {reason}; set it again to resume)",
+                                    kind=name, channel=where, reason=reason))
             else:
-                lines.append(f"**{kind}**: <#{target.channel_id}>")
-        embed.add_field(name="Channels", value="\n".join(lines), inline=False)
-        embed.add_field(name="Time zone", value=config.timezone)
-        embed.add_field(name="Media hour", value=f"{config.media_hour:02d}:00")
+                lines.append(f"**{name}**: <#{target.channel_id}>")
+        embed.add_field(name=lang._("Channels"), value="\n".join(lines), inline=False)
+        posts = self._server_lang(interaction, config.language)
+        shown = language_name(lang, posts.code)
+        if config.language == "auto":
+            shown = lang._("{language} (auto, from the server's Discord language)", language=shown)
+        embed.add_field(name=lang._("Language of automatic posts"), value=shown)
+        embed.add_field(name=lang._("Time zone"), value=config.timezone)
+        embed.add_field(name=lang._("Media hour"), value=f"{config.media_hour:02d}:00")
+        role = f"<@&{config.mod_role_id}>"
         embed.add_field(
-            name="Moderators",
-            value=(f"Manage Server, or <@&{config.mod_role_id}>" if config.mod_role_id else "Manage Server"),
+            name=lang._("Moderators"),
+            value=(lang._("Manage Server, or {role}", role=role) if config.mod_role_id else lang._("Manage Server")),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

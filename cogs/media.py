@@ -82,6 +82,7 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="remove", description="Remove an item from the library")
+    @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, item: str) -> None:
@@ -90,18 +91,21 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
                                                 allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show", description="Share one item from the library")
+    @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
     async def show(self, interaction: discord.Interaction, item: str) -> None:
         found = await self.bot.services.media.resolve(guild_id(interaction), item)
         await self._share(interaction, found)
 
     @app_commands.command(name="random", description="A random item, optionally of one star or tag")
+    @app_commands.describe(star="Only items of this star", tag="Only items with this tag")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def random(self, interaction: discord.Interaction, star: str | None = None, tag: str | None = None) -> None:
         found = await self.bot.services.media.random(guild_id(interaction), star=star, tag=tag)
         await self._share(interaction, found)
 
     @app_commands.command(name="search", description="Find items by title, tag or star (Hangul works too)")
+    @app_commands.describe(query="Words from the title, a tag or a star's name")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100]) -> None:
         items = await self.bot.services.media.search(guild_id(interaction), query)
         if not items:

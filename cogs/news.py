@@ -11,11 +11,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
+from bot.i18n import Lang
 from bot.services.ingest import CycleReport
-from bot.services.news import POLL_EVERY, POLL_JOB, story_line, whole_lines
+from bot.services.news import POLL_EVERY, POLL_JOB
 from bot.storage.feeds import FeedSource
 
-from ._common import followed_star_autocomplete, guild_id, safe
+from ._common import followed_star_autocomplete, guild_id, reader_lang, safe
+from ._news_text import story_line, whole_lines
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -24,29 +26,34 @@ log = logging.getLogger(__name__)
 LIST_EMBED_BUDGET = 5800  # Discord's 6,000-character embed limit, less room for the footer
 
 
-def _when(moment: datetime | None, empty: str = "never") -> str:
+def _when(moment: datetime | None, empty: str) -> str:
     return f"<t:{int(moment.timestamp())}:R>" if moment else empty
 
 
-def describe_feed(feed: FeedSource) -> str:
+def describe_feed(feed: FeedSource, lang: Lang) -> str:
+    never = lang._("never")
     lines = [safe(feed.url, 300)]
     if feed.kind == "star_search":
-        lines.append("Star search feed")
+        lines.append(lang._("Star search feed"))
     if feed.disabled:
-        lines.append(f"**Disabled** {_when(feed.disabled_at)}: {safe(feed.disabled_reason or 'too many failures', 200)}")
-    lines.append(f"Last success: {_when(feed.last_success_at)}")
+        reason = safe(feed.disabled_reason, 200) if feed.disabled_reason else lang._("too many failures")
+        lines.append(lang._("**Disabled** {when}: {reason}", when=_when(feed.disabled_at, never), reason=reason))
+    lines.append(lang._("Last success: {when}", when=_when(feed.last_success_at, never)))
     if feed.last_error:
-        lines.append(f"Last error {_when(feed.last_error_at, '')}: {safe(feed.last_error, 200)}")
-    lines.append(f"Failures in a row: {feed.consecutive_failures}")
-    lines.append("Next poll: " + ("none (run /feeds add with this URL to re-enable)" if feed.disabled else _when(feed.next_poll_at)))
+        lines.append(lang._("Last error {when}: {error}", when=_when(feed.last_error_at, ""),
+                            error=safe(feed.last_error, 200)))
+    lines.append(lang._("Failures in a row: {n}", n=feed.consecutive_failures))
+    following = (lang._("none (run /feeds add with this URL to re-enable)") if feed.disabled
+                 else _when(feed.next_poll_at, never))
+    lines.append(lang._("Next poll: {when}", when=following))
     return "\n".join(lines)[:1024]
 
 
-def describe_cycle(report: CycleReport) -> str:
-    return (
-        f"Polled {report.polled} feed{'s' if report.polled != 1 else ''}: {report.new_stories} new "
-        f"stor{'ies' if report.new_stories != 1 else 'y'}, {report.not_modified} unchanged, {report.failed} failed."
-    )
+def describe_cycle(report: CycleReport, lang: Lang) -> str:
+    stories = lang.n_("{n} new story", "{n} new stories", report.new_stories)
+    return lang.n_("Polled {n} feed: {stories}, {unchanged} unchanged, {failed} failed.",
+                   "Polled {n} feeds: {stories}, {unchanged} unchanged, {failed} failed.", report.polled,
+                   stories=stories, unchanged=report.not_modified, failed=report.failed)
 
 
 class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The news feeds this server reads"):
@@ -54,10 +61,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         self.bot = bot
 
     async def cog_load(self) -> None:
-        news = self.bot.services.news
-        news.notify_mods = self.bot.poster.notify_mods
-        news.after_new_stories = self._deliver
-        await news.start()
+        await self.bot.services.news.start()
         if self.bot.roles.feeds:  # else a feeds process polls, and this one only delivers what it finds
             self.bot.scheduler.add(POLL_JOB, self._poll, every=POLL_EVERY)
 
@@ -67,13 +71,6 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
 
     async def _poll(self, now: datetime) -> None:
         await self.bot.services.news.poll_due(now)
-
-    async def _deliver(self, now: datetime) -> None:
-        # Delivery is another service; if it exists, post right away instead of waiting for its tick.
-        announcer = getattr(self.bot.services, "announcer", None)
-        deliver = getattr(announcer, "deliver_pending", None)
-        if deliver is not None:
-            await deliver(now)
 
     async def feed_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
@@ -91,34 +88,41 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         news.check_url(url)  # refuse bad addresses at once, before the slow part
         await interaction.response.defer(ephemeral=True, thinking=True)
         added = await news.add_feed(guild_id(interaction), url, name=name, actor_id=interaction.user.id)
+        lang = reader_lang(interaction)
+        label = safe(added.feed.label, 200)
         if added.created:
-            verb = "Added"
-            tail = f"Its {added.items} current items were recorded and will not be announced; new ones will be."
+            text = lang.n_("Added the feed **{feed}**. Its {n} current item was recorded and will not be announced; "
+                           "new ones will be.",
+                           "Added the feed **{feed}**. Its {n} current items were recorded and will not be "
+                           "announced; new ones will be.", added.items, feed=label)
         else:
-            verb = "Re-enabled"
-            tail = "Its failure count was reset." + (f" {added.new_stories} new stories found." if added.new_stories else "")
-        await interaction.followup.send(
-            f"{verb} the feed **{safe(added.feed.label, 200)}**. {tail}", ephemeral=True
-        )
+            text = lang._("Re-enabled the feed **{feed}**. Its failure count was reset.", feed=label)
+            if added.new_stories:
+                text += " " + lang.n_("{n} new story found.", "{n} new stories found.", added.new_stories)
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop reading a feed")
+    @app_commands.describe(feed="One of the feeds in /feeds list")
     @app_commands.autocomplete(feed=feed_autocomplete)
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
         gone = await self.bot.services.news.remove_feed(guild_id(interaction), feed)
-        await interaction.response.send_message(f"Removed the feed **{safe(gone.label, 200)}**.", ephemeral=True)
+        text = reader_lang(interaction)._("Removed the feed **{feed}**.", feed=safe(gone.label, 200))
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="list", description="Every feed this server reads, with its health")
     @moderator_only()
     async def list_(self, interaction: discord.Interaction) -> None:
         feeds = await self.bot.services.news.list_feeds(guild_id(interaction))
+        lang = reader_lang(interaction)
         if not feeds:
-            await interaction.response.send_message("This server reads no feeds yet. Add one with /feeds add.", ephemeral=True)
+            await interaction.response.send_message(lang._("This server reads no feeds yet. Add one with /feeds add."),
+                                                    ephemeral=True)
             return
-        embed = discord.Embed(title=f"Feeds ({len(feeds)})")
+        embed = discord.Embed(title=lang.n_("Feeds ({n})", "Feeds ({n})", len(feeds)))
         for feed in feeds[:25]:
             state = "⛔ " if feed.disabled else ("⚠️ " if feed.consecutive_failures else "")
-            name, value = (state + safe(feed.label, 200))[:256], describe_feed(feed)
+            name, value = (state + safe(feed.label, 200))[:256], describe_feed(feed, lang)
             # Measured before adding: one field can be ~1,100 characters, and Discord refuses an
             # embed over 6,000 in total (footer included).
             if len(embed) + len(name) + len(value) > LIST_EMBED_BUDGET:
@@ -126,7 +130,9 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
             embed.add_field(name=name, value=value, inline=False)
         shown = len(embed.fields)
         if shown < len(feeds):
-            embed.set_footer(text=f"Showing {shown} of {len(feeds)} feeds; {len(feeds) - shown} not shown.")
+            embed.set_footer(text=lang.n_("Showing {shown} of {n} feed; {hidden} not shown.",
+                                          "Showing {shown} of {n} feeds; {hidden} not shown.", len(feeds),
+                                          shown=shown, hidden=len(feeds) - shown))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="refresh", description="Poll all of this server's feeds now")
@@ -134,9 +140,10 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
     async def refresh(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self.bot.services.news.refresh(guild_id(interaction))
-        await interaction.followup.send(describe_cycle(report), ephemeral=True)
+        await interaction.followup.send(describe_cycle(report, reader_lang(interaction)), ephemeral=True)
 
     @app_commands.command(name="add-star-search", description="Add news search feeds for a followed star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def add_star_search(self, interaction: discord.Interaction, star: str) -> None:
@@ -144,10 +151,13 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
         gid = guild_id(interaction)
         found = await services.stars.resolve(gid, star)
         added = await services.news.add_star_search(gid, found)
+        lang = reader_lang(interaction)
+        name = safe(lang.star(found))
         if added:
-            text = f"Added {len(added)} search feed{'s' if len(added) != 1 else ''} for {safe(found.name)}."
+            text = lang.n_("Added {n} search feed for {star}.", "Added {n} search feeds for {star}.", len(added),
+                           star=name)
         else:
-            text = f"{safe(found.name)}'s search feeds are already there; see /feeds list."
+            text = lang._("The search feeds for {star} are already there; see /feeds list.", star=name)
         await interaction.response.send_message(text, ephemeral=True)
 
 
@@ -165,15 +175,17 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Recent ne
         gid = guild_id(interaction)
         found = await services.stars.resolve(gid, star) if star else None
         stories = await services.news.latest(gid, star=found, count=count)
+        lang = reader_lang(interaction)
         if not stories:
-            about = f" about {safe(found.name)}" if found else ""
-            await interaction.response.send_message(f"No stories{about} yet.", ephemeral=True)
+            text = (lang._("No stories about {star} yet.", star=safe(lang.star(found))) if found
+                    else lang._("No stories yet."))
+            await interaction.response.send_message(text, ephemeral=True)
             return
         lines = (
-            story_line(story) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
+            story_line(story, lang) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
             for story in stories
         )
-        title = f"Latest news about {found.name}" if found else "Latest news"
+        title = lang._("Latest news about {star}", star=lang.star(found)) if found else lang._("Latest news")
         embed = discord.Embed(title=title[:256], description=whole_lines(lines, 4000))
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 

@@ -14,8 +14,11 @@ from bot.checks import moderator_only
 from bot.domain.discord_text import neutralise, truncate
 from bot.domain.polls import CollabPoll
 
-from ._common import followed_star_autocomplete, guild_id
-from ._poll_views import LiveCounts, PollButton, PollSelect, option_text, poll_embed, poll_view, results_embed
+from bot.i18n.choose import server_lang
+
+from ._common import followed_star_autocomplete, guild_id, reader_lang
+from ._poll_views import (LiveCounts, PollButton, PollSelect, leaderboard_text, option_text, poll_embed, poll_view,
+                          results_embed)
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -60,29 +63,27 @@ class PollsCog(commands.Cog):
                       project: str | None = None) -> None:
         proposal = await self.bot.services.polls.propose(guild_id(interaction), interaction.user.id, star_a, star_b,
                                                          project)
-        idea = f" in a {truncate(neutralise(proposal.project), 120)}" if proposal.project else ""
-        fans = "1 fan has" if proposal.proposals == 1 else f"{proposal.proposals} fans have"
-        await interaction.response.send_message(
-            f"Proposed **{option_text(proposal.label)}**{idea}. {fans} proposed this pairing.",
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        lang = reader_lang(interaction)
+        pairing = f"**{option_text(proposal.label)}**"
+        text = (lang._("Proposed {pairing} in a {project}.", pairing=pairing,
+                       project=truncate(neutralise(proposal.project), 120)) if proposal.project
+                else lang._("Proposed {pairing}.", pairing=pairing))
+        text += " " + lang.n_("{n} fan has proposed this pairing.", "{n} fans have proposed this pairing.",
+                              proposal.proposals)
+        await interaction.response.send_message(text, allowed_mentions=discord.AllowedMentions.none())
 
     @collab.command(name="leaderboard", description="The most-wanted pairings: poll wins, votes and proposals")
     async def leaderboard(self, interaction: discord.Interaction) -> None:
         rows = await self.bot.services.polls.leaderboard(guild_id(interaction))
+        lang = reader_lang(interaction)
         if not rows:
             await interaction.response.send_message(
-                "No pairings yet. Propose one with /collab propose; closed polls count here too.", ephemeral=True)
+                lang._("No pairings yet. Propose one with /collab propose; closed polls count here too."),
+                ephemeral=True)
             return
-        lines = []
-        for rank, row in enumerate(rows, start=1):
-            wins = f"{row.wins} win{'s' if row.wins != 1 else ''}"
-            votes = f"{row.votes} vote{'s' if row.votes != 1 else ''}"
-            proposals = f"{row.proposals} proposal{'s' if row.proposals != 1 else ''}"
-            lines.append(f"**{rank}.** {option_text(row.label, 150)} — {wins} · {votes} · {proposals}")
-        embed = discord.Embed(title="Most-wanted pairings", description="\n".join(lines)[:4000],
+        embed = discord.Embed(title=lang._("Most-wanted pairings"), description=leaderboard_text(rows, lang),
                               colour=discord.Colour(0xE8A0BF))
-        embed.set_footer(text="Wins and votes from closed polls; a tie counts as a win for each tied pairing.")
+        embed.set_footer(text=lang._("Wins and votes from closed polls; a tie counts as a win for each tied pairing."))
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
     # -- /poll -------------------------------------------------------------------------------
@@ -123,28 +124,31 @@ class PollsCog(commands.Cog):
                 await drop_original(interaction)  # so the error that follows is shown to the mod alone
             raise
         counts = None if poll.hide_results else await service.counts(poll)
+        lang, posts = reader_lang(interaction), await server_lang(self.bot, gid)
         attached = False
         posted: discord.Message | None = None
         try:
             message = None
             if has_channel:
-                message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts),
-                                                     view=poll_view(poll))
+                message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts, posts),
+                                                     view=poll_view(poll, posts))
             if message is not None:
                 posted = message
                 await service.attach_message(poll, message.channel.id, message.id)
                 attached = True
                 await interaction.followup.send(
-                    f"Poll #{poll.id} is up in {message.channel.mention}: {message.jump_url}", ephemeral=True)
+                    lang._("Poll #{id} is up in {channel}: {link}", id=poll.id, channel=message.channel.mention,
+                           link=message.jump_url), ephemeral=True)
                 return
             if has_channel:
                 # Discord refused the polls channel just now (the mod-log says why): the first follow-up
                 # fills the private "thinking" reply, so the poll goes in a second, public one.
                 await interaction.followup.send(
-                    "The polls channel cannot be used right now (see the mod-log), so the poll is posted here.",
+                    lang._("The polls channel cannot be used right now (see the mod-log), so the poll is posted here."),
                     ephemeral=True)
             # No working polls channel: the poll goes where the command was run.
-            sent = await interaction.followup.send(embed=poll_embed(poll, counts), view=poll_view(poll), wait=True,
+            sent = await interaction.followup.send(embed=poll_embed(poll, counts, posts), view=poll_view(poll, posts),
+                                                   wait=True,
                                                    allowed_mentions=discord.AllowedMentions.none())
             posted = sent
             await service.attach_message(poll, sent.channel.id, sent.id)
@@ -157,10 +161,12 @@ class PollsCog(commands.Cog):
             raise
 
     @poll.command(name="close", description="Close a poll now and post its results")
+    @app_commands.describe(poll="An open poll: its number or question")
     @moderator_only()
     async def close(self, interaction: discord.Interaction, poll: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         closed = await self.bot.services.polls.close(guild_id(interaction), poll, interaction.user.id)
+        lang = reader_lang(interaction)
         try:
             announced = await self.finish(closed)
         except Exception:
@@ -168,23 +174,25 @@ class PollsCog(commands.Cog):
             # unannounced, so the close job retries the edit and the results post.
             log.exception("poll %s closed by /poll close, but finishing it failed", closed.id)
             await interaction.followup.send(
-                f"Poll #{closed.id} is closed and takes no more votes, but its results could not be posted just "
-                "now; fanbot will retry shortly.", ephemeral=True)
+                lang._("Poll #{id} is closed and takes no more votes, but its results could not be posted just now; "
+                       "fanbot will retry shortly.", id=closed.id), ephemeral=True)
             return
         if announced.message is not None:
-            text = f"Poll #{closed.id} is closed; results are posted in {announced.message.channel.mention}."
+            text = lang._("Poll #{id} is closed; results are posted in {channel}.", id=closed.id,
+                          channel=announced.message.channel.mention)
         elif not announced.claimed:
-            text = f"Poll #{closed.id} is closed; its results are already being posted by fanbot's timer."
+            text = lang._("Poll #{id} is closed; its results are already being posted by fanbot's timer.", id=closed.id)
         else:
-            text = (f"Poll #{closed.id} is closed; the final counts are on the poll, but no results were posted "
-                    "because no polls channel is set or it cannot be used (see /config channel).")
+            text = lang._("Poll #{id} is closed; the final counts are on the poll, but no results were posted "
+                          "because no polls channel is set or it cannot be used (see /config channel).", id=closed.id)
         await interaction.followup.send(text, ephemeral=True)
 
     @poll.command(name="results", description="The current or final counts of a poll")
+    @app_commands.describe(poll="A poll: its number or question")
     async def results(self, interaction: discord.Interaction, poll: str) -> None:
         found = await self.bot.services.polls.results(guild_id(interaction), poll)
-        prefix = "Results" if found.poll.closed_at is not None else "Counts so far"
-        await interaction.response.send_message(embed=results_embed(found, title_prefix=prefix), ephemeral=True,
+        embed = results_embed(found, reader_lang(interaction), final=found.poll.closed_at is not None)
+        await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
     @close.autocomplete("poll")
@@ -193,7 +201,9 @@ class PollsCog(commands.Cog):
         if interaction.guild_id is None:
             return []
         found = await self.bot.services.polls.autocomplete(interaction.guild_id, current)
-        return [app_commands.Choice(name=truncate(f"#{pid} · {'open' if is_open else 'closed'} · {q}", 100),
+        lang = reader_lang(interaction)
+        opened, closed = lang._("open"), lang._("closed")
+        return [app_commands.Choice(name=truncate(f"#{pid} · {opened if is_open else closed} · {q}", 100),
                                     value=str(pid)) for pid, q, is_open in found]
 
     # -- closing -----------------------------------------------------------------------------
@@ -226,9 +236,10 @@ class PollsCog(commands.Cog):
         results = await self.bot.services.polls.results_of(poll)
         if poll.channel_id is not None and poll.message_id is not None:
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            lang = await server_lang(self.bot, poll.guild_id)
             try:
                 await channel.get_partial_message(poll.message_id).edit(
-                    embed=poll_embed(poll, results.tally, closed=True), view=None,
+                    embed=poll_embed(poll, results.tally, lang, closed=True), view=None,
                     allowed_mentions=discord.AllowedMentions.none())
             except discord.HTTPException as exc:
                 log.warning("could not mark poll %s closed on its message: %s", poll.id, exc)
@@ -240,9 +251,10 @@ class PollsCog(commands.Cog):
             return Announced(claimed=False, message=None)  # another close path is posting them
         try:
             results = await service.results_of(poll)
+            lang = await server_lang(self.bot, poll.guild_id)
             # The nonce (enforced by discord.py when given) makes a resend after a post that reached Discord
             # but raised here (a timeout, a 5xx after the write) return the first message, not a second one.
-            message = await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results),
+            message = await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results, lang),
                                                  nonce=results_nonce(poll))
             return Announced(claimed=True, message=message)
         except Exception:

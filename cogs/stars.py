@@ -11,22 +11,26 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.domain.stars import Star
+from bot.i18n import Lang
 
-from ._common import fanbot, followed_star_autocomplete, guild_id, safe
+from ._common import followed_star_autocomplete, guild_id, reader_lang, safe, star_label
+from ._news_text import story_lines
 
 if TYPE_CHECKING:
     from bot.client import FanBot
 
 log = logging.getLogger(__name__)
+STAR_INFO_NEWS = 3
 
 
-def describe_star(star: Star) -> str:
-    parts = [f"**{safe(star.name)}**"]
-    if star.hangul:
-        parts.append(f"({star.hangul})")
-    if star.birthday:
-        parts.append(f"· born {star.birthday.isoformat()}")
-    return " ".join(parts)
+def describe_star(star: Star, lang: Lang, *, birthday: bool = True) -> str:
+    """**송혜교** (Song Hye-kyo) · 1981년 11월 22일생, or **Song Hye-kyo** (송혜교) · born 22 November 1981."""
+    first = lang.star(star)
+    other = star.name if first != star.name else star.hangul
+    text = f"**{safe(first)}**" + (f" ({safe(other)})" if other else "")
+    if birthday and star.birthday:
+        text += " · " + lang._("born {date}", date=lang.date(star.birthday))
+    return text
 
 
 class StarsCog(commands.GroupCog, group_name="stars", group_description="The stars this server follows"):
@@ -35,7 +39,8 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
 
     async def catalogue_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         found = self.bot.services.stars.catalogue.search(current, limit=25)
-        return [app_commands.Choice(name=(f"{s.name} ({s.hangul})" if s.hangul else s.name)[:100], value=s.name) for s in found]
+        lang = reader_lang(interaction)
+        return [app_commands.Choice(name=star_label(s, lang)[:100], value=s.name) for s in found]
 
     @app_commands.command(name="follow", description="Follow a star (from the catalogue, or any name you give)")
     @app_commands.describe(
@@ -57,21 +62,31 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
         star = await self.bot.services.stars.follow(
             guild_id(interaction), name, hangul=hangul, aliases=aliases, birthday=birthday, actor_id=interaction.user.id
         )
-        extra = f" with {len(star.aliases)} other names" if star.aliases else ""
-        source = " from the catalogue" if star.from_catalogue else ""
-        await interaction.response.send_message(
-            f"Now following {describe_star(star)}{source}{extra}. Fans can opt in to pings with /notify add.",
-        )
+        lang = reader_lang(interaction)
+        parts = [lang._("Now following {star}.", star=describe_star(star, lang, birthday=False))]
+        if star.birthday:
+            parts.append(lang._("Birthday: {date}.", date=lang.date(star.birthday)))
+        if star.from_catalogue:
+            parts.append(lang.n_("Her names came from the catalogue, with {n} other name.",
+                                 "Her names came from the catalogue, with {n} other names.", len(star.aliases))
+                         if star.aliases else lang._("She is in the catalogue."))
+        elif star.aliases:
+            parts.append(lang.n_("{n} other name is recorded.", "{n} other names are recorded.", len(star.aliases)))
+        parts.append(lang._("Fans can opt in to pings with /notify add."))
+        await interaction.response.send_message(" ".join(parts))
 
     @app_commands.command(name="unfollow", description="Stop following a star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def unfollow(self, interaction: discord.Interaction, star: str) -> None:
         gone = await self.bot.services.stars.unfollow(guild_id(interaction), star)
-        await interaction.response.send_message(f"No longer following {describe_star(gone)}.")
+        lang = reader_lang(interaction)
+        await interaction.response.send_message(lang._("No longer following {star}.", star=describe_star(gone, lang, birthday=False)))
 
     @app_commands.command(name="edit", description="Change a followed star's Hangul name, aliases or birthday")
-    @app_commands.describe(aliases="Replaces her aliases; comma-separated", birthday="YYYY-MM-DD")
+    @app_commands.describe(star="One of the stars this server follows", hangul="Her name in Hangul, e.g. 송혜교",
+                           aliases="Replaces her aliases; comma-separated", birthday="YYYY-MM-DD")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def edit(
@@ -85,40 +100,53 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
         updated = await self.bot.services.stars.edit(
             guild_id(interaction), star, hangul=hangul, aliases=aliases, birthday=birthday
         )
-        names = ", ".join(safe(a, 100) for a in updated.aliases) or "none"
-        await interaction.response.send_message(f"Updated {describe_star(updated)}. Other names: {names}.")
+        lang = reader_lang(interaction)
+        names = ", ".join(safe(a, 100) for a in updated.aliases) or lang._("none")
+        await interaction.response.send_message(
+            lang._("Updated {star}. Other names: {names}.", star=describe_star(updated, lang), names=names))
 
     @app_commands.command(name="list", description="The stars this server follows")
     async def list_(self, interaction: discord.Interaction) -> None:
         stars = await self.bot.services.stars.list(guild_id(interaction))
+        lang = reader_lang(interaction)
         if not stars:
             await interaction.response.send_message(
-                "This server follows no stars yet. A moderator can add one with /stars follow.", ephemeral=True
+                lang._("This server follows no stars yet. A moderator can add one with /stars follow."), ephemeral=True
             )
             return
-        lines = [f"• {describe_star(s)}" for s in stars]
-        embed = discord.Embed(title=f"Followed stars ({len(stars)})", description="\n".join(lines)[:4000])
+        lines = [f"• {describe_star(s, lang)}" for s in stars]
+        title = lang.n_("Followed stars ({n})", "Followed stars ({n})", len(stars))
+        embed = discord.Embed(title=title, description="\n".join(lines)[:4000])
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="info", description="Names, birthday, latest news and media of a star")
+    @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def info(self, interaction: discord.Interaction, star: str) -> None:
         services = self.bot.services
+        lang = reader_lang(interaction)
         found = await services.stars.resolve(guild_id(interaction), star)
-        embed = discord.Embed(title=found.name[:256])
-        if found.hangul:
-            embed.add_field(name="Hangul", value=found.hangul)
+        embed = discord.Embed(title=safe(lang.star(found), 256))
+        if found.hangul and not lang.korean:
+            embed.add_field(name=lang._("Hangul"), value=found.hangul)
+        if lang.korean and found.hangul:
+            embed.add_field(name=lang._("English name"), value=safe(found.name, 1024))
         if found.birthday:
-            today = services.clock.now().date()
-            embed.add_field(name="Birthday", value=f"{found.birthday.isoformat()} (age {found.age_on(today)})")
+            age = found.age_on(services.clock.now().date())
+            embed.add_field(name=lang._("Birthday"),
+                            value=lang._("{date} (age {age})", date=lang.date(found.birthday), age=age))
         if found.aliases:
-            embed.add_field(name="Also known as", value=safe(", ".join(found.aliases), 1024), inline=False)
+            embed.add_field(name=lang._("Also known as"), value=safe(", ".join(found.aliases), 1024), inline=False)
         if found.notify_role_id:
-            embed.add_field(name="Pings", value=f"<@&{found.notify_role_id}> (opt in with /notify add)", inline=False)
-        for service in (services.news, services.media):
-            if service is not None and hasattr(service, "star_info_fields"):
-                for field_name, value in await service.star_info_fields(found):
-                    embed.add_field(name=field_name, value=value[:1024], inline=False)
+            role = f"<@&{found.notify_role_id}>"
+            embed.add_field(name=lang._("Pings"), inline=False,
+                            value=lang._("{role} (opt in with /notify add)", role=role))
+        stories = await services.news.latest(found.guild_id, star=found, count=STAR_INFO_NEWS)
+        embed.add_field(name=lang._("Latest news"), inline=False,
+                        value=story_lines(stories, 1024, lang) if stories else lang._("No stories yet."))
+        items = await services.media.count(found.guild_id, star_id=found.id)
+        embed.add_field(name=lang._("Media"), inline=False,
+                        value=lang.n_("{n} item (try /media random)", "{n} items (try /media random)", items))
         await interaction.response.send_message(embed=embed)
 
 

@@ -483,3 +483,17 @@ async def test_files_in_responses_and_edits_of_original(double: DiscordDouble, w
     assert double.attachment_data(ix.original["attachments"][0]) == b"front"
     edit = double.find_requests("PATCH", r"/webhooks/\d+/[^/]+/messages/@original")[0]
     assert edit.files[0].filename == "front.png" and edit.json["content"] == "card"
+
+
+def test_the_double_refuses_localisations_discord_refuses():
+    from tests.discord_double.rest import ApiError, _check_localisations
+
+    good = {"name": "info", "description_localizations": {"ko": "정보"},
+            "options": [{"name": "star", "name_localizations": {"ko": "스타"},
+                         "choices": [{"name": "news", "name_localizations": {"ko": "관리 로그"}}]}]}
+    _check_localisations(good, names_are_commands=True)
+    for bad in ({"name_localizations": {"kr": "스타"}}, {"name_localizations": {"ko": "두 단어"}},
+                {"name_localizations": {"ko": "Star"}}, {"description_localizations": {"ko": "가" * 101}}):
+        with pytest.raises(ApiError) as caught:
+            _check_localisations({"name": "x", "options": [bad]}, names_are_commands=True)
+        assert caught.value.code == 50035

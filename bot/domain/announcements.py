@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,14 @@ class MatchedStar:
     star_id: int
     name: str
     role_id: int | None = None  # her notify role, when the server has one
+    hangul: str | None = None
+
+
+NameOf = Callable[[MatchedStar], str]  # which of her names a post uses (the server's language decides)
+
+
+def display_name(star: MatchedStar) -> str:
+    return star.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +72,7 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    title: str
+    count: int  # stories listed; the title ("3 more stories") is the presentation's
     description: str
     content: str
     role_ids: tuple[int, ...]
@@ -103,15 +112,17 @@ def role_mentions(role_ids: tuple[int, ...] | list[int]) -> tuple[str, tuple[int
     return " ".join(f"<@&{r}>" for r in kept), tuple(kept)
 
 
-def _star_names(stars: tuple[MatchedStar, ...], limit: int) -> str | None:
+def _star_names(stars: tuple[MatchedStar, ...], limit: int, name_of: NameOf) -> str | None:
     if not stars:
         return None
-    return truncate(", ".join(neutralise(s.name) for s in stars), limit)
+    return truncate(", ".join(neutralise(name_of(s)) for s in stars), limit)
 
 
-def render_post(story: Story, *, allowed_roles: set[int] | None = None) -> Post:
-    """The embed data and pings for one story. `allowed_roles`, when given, drops roles that no longer exist."""
-    title = truncate(neutralise(_one_line(story.title)) or "Untitled story", TITLE_LIMIT)
+def render_post(story: Story, *, allowed_roles: set[int] | None = None, untitled: str = "Untitled story",
+                name_of: NameOf = display_name) -> Post:
+    """The embed data and pings for one story. `allowed_roles`, when given, drops roles that no longer exist;
+    `untitled` and `name_of` come from the server's language."""
+    title = truncate(neutralise(_one_line(story.title)) or untitled, TITLE_LIMIT)
     summary = _one_line(story.summary or "")
     description = truncate(neutralise(summary), SUMMARY_LIMIT) if summary else None
     source = truncate(neutralise(_one_line(story.source_name or "")), FIELD_LIMIT) or None
@@ -124,13 +135,14 @@ def render_post(story: Story, *, allowed_roles: set[int] | None = None) -> Post:
         source=source,
         timestamp=story.published_at or story.discovered_at,
         image_url=http_link(story.image_url),
-        stars=_star_names(story.stars, FIELD_LIMIT),
+        stars=_star_names(story.stars, FIELD_LIMIT, name_of),
         content=content,
         role_ids=kept,
     )
 
 
-def render_digest(stories: list[Story], *, allowed_roles: set[int] | None = None) -> Digest:
+def render_digest(stories: list[Story], *, allowed_roles: set[int] | None = None, untitled: str = "Untitled story",
+                  name_of: NameOf = display_name) -> Digest:
     """One message listing the stories that did not fit in the minute's budget.
 
     It pings the union of their stars' roles: a fan who opted in to a star should hear about her
@@ -138,10 +150,10 @@ def render_digest(stories: list[Story], *, allowed_roles: set[int] | None = None
     lines: list[str] = []
     used = 0
     for story in stories[:DIGEST_MAX]:
-        title = truncate(neutralise(_one_line(story.title)) or "Untitled story", 150)
+        title = truncate(neutralise(_one_line(story.title)) or untitled, 150)
         link = http_link(story.link)
         line = f"• [{title}]({link})" if link else f"• {title}"
-        names = _star_names(story.stars, 80)
+        names = _star_names(story.stars, 80, name_of)
         if names:
             line += f" · {names}"
         if used + len(line) + 1 > DESCRIPTION_LIMIT - 100:
@@ -150,9 +162,8 @@ def render_digest(stories: list[Story], *, allowed_roles: set[int] | None = None
         used += len(line) + 1
     roles = [r for s in stories[: len(lines)] for r in s.role_ids if allowed_roles is None or r in allowed_roles]
     content, kept = role_mentions(roles)
-    count = len(lines)
     return Digest(
-        title=f"{count} more {'story' if count == 1 else 'stories'}",
+        count=len(lines),
         description="\n".join(lines),
         content=content,
         role_ids=kept,

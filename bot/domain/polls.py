@@ -40,7 +40,7 @@ class Pairing:
     @classmethod
     def of(cls, star_a: int, star_b: int) -> "Pairing":
         if star_a == star_b:
-            raise UserError("A star cannot be paired with herself; pick two different stars.")
+            raise UserError("pairing.same_star")
         return cls(min(star_a, star_b), max(star_a, star_b))
 
     @property
@@ -62,26 +62,23 @@ def parse_pairings(text: str) -> list[tuple[str, str]]:
         parts = [p.strip() for p in _PAIR_SEPARATOR.split(chunk)]
         if len(parts) != 2 or not all(parts):
             shown = _CONTROL.sub("", chunk)[:60]
-            raise UserError(
-                f"Pairing {number} ('{shown}') is not two stars: write it like `Song Hye-kyo x Han So-hee`, "
-                "and separate pairings with `;`."
-            )
+            raise UserError("pairing.not_two_stars", number=number, text=shown)
         pairs.append((parts[0], parts[1]))
     if not pairs:
-        raise UserError("Give at least two pairings separated by `;`, e.g. `Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun`.")
+        raise UserError("pairings.none")
     return pairs
 
 
 def check_options(pairings: Sequence[Pairing]) -> None:
     """2 to 25 options, none repeated (in either order)."""
     if len(pairings) < MIN_OPTIONS:
-        raise UserError(f"A poll needs at least {MIN_OPTIONS} different pairings; you gave {len(pairings)}.")
+        raise UserError("pairings.too_few", n=len(pairings), minimum=MIN_OPTIONS)
     if len(pairings) > MAX_OPTIONS:
-        raise UserError(f"A poll can have at most {MAX_OPTIONS} options; you gave {len(pairings)}.")
+        raise UserError("pairings.too_many", n=len(pairings), limit=MAX_OPTIONS)
     seen: set[tuple[int, int]] = set()
     for number, pairing in enumerate(pairings, start=1):
         if pairing.key in seen:
-            raise UserError(f"Option {number} repeats an earlier pairing; each pairing can appear once.")
+            raise UserError("pairings.repeated", number=number)
         seen.add(pairing.key)
 
 
@@ -92,11 +89,11 @@ def parse_duration(text: str | None) -> timedelta:
     cleaned = text.strip().lower()
     if not _DURATION_WHOLE.fullmatch(cleaned):
         shown = _CONTROL.sub("", text.strip())[:20]
-        raise UserError(f"'{shown}' is not a duration fanbot understands; write it like 30m, 6h or 3d.")
+        raise UserError("duration.invalid", text=shown)
     total = sum(int(m.group(1)) * _UNIT_SECONDS[m.group(2)[0]] for m in _DURATION.finditer(cleaned))
     duration = timedelta(seconds=total)
     if duration < MIN_DURATION or duration > MAX_DURATION:
-        raise UserError("A poll runs from 1 minute (1m) to 32 days (32d); pick a duration in that range.")
+        raise UserError("duration.out_of_range")
     return duration
 
 
@@ -107,9 +104,9 @@ def clean_question(text: str) -> str:
     cleaned = display_text((text or "").strip(), multiline=True)
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
     if not cleaned:
-        raise UserError("The question cannot be empty; ask something like 'Who should star with Song Hye-kyo?'.")
+        raise UserError("question.empty")
     if len(cleaned) > MAX_QUESTION:
-        raise UserError(f"The question is {len(cleaned)} characters; keep it to {MAX_QUESTION}.")
+        raise UserError("question.too_long", length=len(cleaned), limit=MAX_QUESTION)
     return cleaned
 
 
@@ -121,17 +118,15 @@ def clean_project(text: str | None) -> str | None:
     if not cleaned:
         return None
     if len(cleaned) > MAX_PROJECT:
-        raise UserError(f"The project idea is {len(cleaned)} characters; keep it to {MAX_PROJECT}.")
+        raise UserError("project.too_long", length=len(cleaned), limit=MAX_PROJECT)
     return cleaned
 
 
 def check_max_choices(max_choices: int, option_count: int) -> None:
     if max_choices < 1:
-        raise UserError("max_choices must be at least 1.")
+        raise UserError("max_choices.too_few")
     if max_choices > option_count:
-        raise UserError(
-            f"max_choices ({max_choices}) is more than the {option_count} options; pick {option_count} or fewer."
-        )
+        raise UserError("max_choices.too_many", chosen=max_choices, options=option_count)
 
 
 # -- voting -----------------------------------------------------------------------------------
@@ -201,19 +196,6 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
     if share > 0 and full == 0:
         full = 1
     return "█" * full + "░" * (width - full)
-
-
-def winner_sentence(result: Tally, names: Sequence[str] | None = None) -> str:
-    """"Winner: X (12 votes)", "Tie between X and Y (7 votes each)", or "No votes were cast"."""
-    winners = result.winners
-    if not winners:
-        return "No votes were cast."
-    shown = list(names) if names is not None else [w.label for w in winners]
-    noun = "vote" if winners[0].votes == 1 else "votes"
-    if len(winners) == 1:
-        return f"Winner: {shown[0]} ({winners[0].votes} {noun}, {winners[0].percent}%)"
-    listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
-    return f"Tie between {listed} ({winners[0].votes} {noun} each)"
 
 
 # -- leaderboard -------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..errors import UserError
+from .text import name_key
+
+__all__ = ["Star", "StarDraft", "name_key", "clean_name", "clean_hangul", "parse_aliases", "parse_birthday",
+           "merge_aliases"]
 
 MAX_NAME = 100
 MAX_ALIASES = 20
@@ -57,28 +61,23 @@ class StarDraft:
     birthday: date | None = None
 
 
-def name_key(name: str) -> str:
-    """The form two names are compared in: 'Song Hye-kyo' == 'song hye kyo' == 'SongHyeKyo'."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
-
-
 def clean_name(raw: str, *, what: str = "name") -> str:
+    """A star's name or alias as stored; `what` ("name" or "alias") says which, in the error codes."""
     text = unicodedata.normalize("NFC", " ".join(raw.split()))
     if not text:
-        raise UserError(f"The {what} is empty.")
+        raise UserError(f"{what}.empty")
     if len(text) > MAX_NAME:
-        raise UserError(f"The {what} is too long ({len(text)} characters); keep it to {MAX_NAME}.")
+        raise UserError(f"{what}.too_long", length=len(text), limit=MAX_NAME)
     if _MENTION.search(text) or "@" in text:
-        raise UserError(f"The {what} cannot contain mentions or '@'.")
+        raise UserError(f"{what}.mention")
     for ch in text:
         if ch in _ALLOWED_PUNCT:
             continue
         category = unicodedata.category(ch)
         if category[0] not in "LMN":
-            raise UserError(f"The {what} may only use letters, digits, spaces and - ' . · (found {ch!r}).")
+            raise UserError(f"{what}.bad_character", character=repr(ch))
     if not any(ch.isalnum() for ch in text):
-        raise UserError(f"The {what} needs at least one letter.")
+        raise UserError(f"{what}.no_letter")
     return text
 
 
@@ -87,7 +86,7 @@ def clean_hangul(raw: str | None) -> str | None:
         return None
     text = " ".join(unicodedata.normalize("NFC", raw).split())
     if len(text) > 20 or not _HANGUL_SYLLABLE.match(text):
-        raise UserError("The Hangul name must be written in Hangul syllables only, e.g. 송혜교.")
+        raise UserError("hangul.invalid")
     return text
 
 
@@ -96,7 +95,7 @@ def parse_aliases(raw: str | None) -> tuple[str, ...]:
         return ()
     parts = [p for p in (s.strip() for s in raw.split(",")) if p]
     if len(parts) > MAX_ALIASES:
-        raise UserError(f"Too many aliases ({len(parts)}); at most {MAX_ALIASES}.")
+        raise UserError("aliases.too_many", n=len(parts), limit=MAX_ALIASES)
     out: dict[str, str] = {}
     for part in parts:
         alias = clean_name(part, what="alias")
@@ -110,9 +109,9 @@ def parse_birthday(raw: str | None, *, today: date) -> date | None:
     try:
         value = date.fromisoformat(raw.strip())
     except ValueError:
-        raise UserError("The birthday must be a real date written YYYY-MM-DD, e.g. 1981-11-22.") from None
+        raise UserError("birthday.invalid") from None
     if value.year < 1900 or value > today:
-        raise UserError("The birthday must be between 1900 and today.")
+        raise UserError("birthday.out_of_range")
     return value
 
 

@@ -28,22 +28,22 @@ def check_http_url(url: str) -> str:
     """The URL, trimmed, if it is an absolute http(s) link fanbot accepts; otherwise BadLink."""
     url = (url or "").strip()
     if not url:
-        raise BadLink("That link is empty; paste a full link starting with https://.")
+        raise BadLink("link.empty")
     if len(url) > MAX_URL_LENGTH:
-        raise BadLink(f"That link is longer than {MAX_URL_LENGTH} characters; use a shorter one.")
+        raise BadLink("link.too_long", limit=MAX_URL_LENGTH)
     if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        raise BadLink("That link contains spaces or control characters; paste it again.")
+        raise BadLink("link.spaces")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise BadLink("That is not a valid link; paste a full link starting with https://.") from None
+        raise BadLink("link.invalid") from None
     if parts.scheme.lower() not in _DEFAULT_PORTS:
-        raise BadLink("Only http and https links are accepted; paste a link starting with https://.")
+        raise BadLink("link.scheme")
     if not parts.hostname:
-        raise BadLink("That link has no website in it; paste a full link starting with https://.")
+        raise BadLink("link.no_host")
     if parts.username is not None or parts.password is not None:
-        raise BadLink("Links with a user name or password are not accepted; remove them and try again.")
+        raise BadLink("link.credentials")
     return url
 
 

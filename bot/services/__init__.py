@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
@@ -13,13 +13,16 @@ from ..settings import Settings
 from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
 from ..storage.guilds import GuildRepository
+from ..storage.media import DailyRepository, MediaRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
+from .daily import DailyService
 from .guilds import GuildConfigService
-from .media import build_media_services
-from .polls import build_poll_service
+from .ingest import ModNotice
+from .media import MediaService
 from .news import NewsService
+from .polls import PollService, build_poll_service
 from .stars import StarService
 
 if TYPE_CHECKING:
@@ -28,20 +31,21 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
+    """Every service, typed: cogs call them directly instead of probing for what exists."""
+
     settings: Settings
     db: Database
     clock: Clock
     state: BotState
     stars: StarService
     guilds: GuildConfigService
+    news: NewsService
+    announcer: Announcer
+    polls: PollService
+    media: MediaService
+    daily: DailyService
     # The servers this process does outbound work for (announcements, polls, daily posts, cards).
     shards: ShardScope = ALL_SHARDS
-    # Feature services, filled in by build_services; typed loosely to keep the core free of them.
-    news: Any = None
-    polls: Any = None
-    media: Any = None
-    daily: Any = None
-    announcer: Any = None
 
 
 def build_services(
@@ -51,19 +55,28 @@ def build_services(
     *,
     catalogue: Catalogue | None = None,
     http: "aiohttp.ClientSession | None" = None,
+    mod_log: ModNotice | None = None,
 ) -> Services:
+    """`mod_log` posts a notice to a server's moderators (the bot's Poster); None drops them (tests, CLI)."""
     catalogue = catalogue or Catalogue.load()
-    services = Services(
+    stars = StarService(StarRepository(db), catalogue, clock)
+    guilds = GuildConfigService(GuildRepository(db, clock))
+    shards = scope_of(settings)
+    announcer = Announcer(AnnouncementRepository(db), guilds, clock, shards=shards)
+    media_repo = MediaRepository(db)
+    return Services(
         settings=settings,
         db=db,
         clock=clock,
         state=BotState(db),
-        stars=StarService(StarRepository(db), catalogue, clock),
-        guilds=GuildConfigService(GuildRepository(db, clock)),
-        shards=scope_of(settings),
+        stars=stars,
+        guilds=guilds,
+        # New stories are announced right after the poll that found them, not at the next delivery tick.
+        news=NewsService(settings, db, clock, stars, session=http, notify_mods=mod_log,
+                         after_new_stories=announcer.deliver_pending),
+        announcer=announcer,
+        polls=build_poll_service(db, stars, clock, shards=shards),
+        media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards),
+        daily=DailyService(DailyRepository(db), media_repo, guilds, stars, clock, shards=shards),
+        shards=shards,
     )
-    services.news = NewsService(settings, db, clock, services.stars, session=http)
-    services.announcer = Announcer(AnnouncementRepository(db), services.guilds, clock, shards=services.shards)
-    services.polls = build_poll_service(db, services.stars, clock, shards=services.shards)
-    build_media_services(services, http)
-    return services

@@ -12,6 +12,8 @@ import discord
 
 from ..clock import Clock
 from ..domain.shards import ALL_SHARDS, ShardScope
+from ..i18n import Lang
+from ..i18n.choose import server_lang
 from ..domain.announcements import (
     WINDOW,
     Digest,
@@ -51,20 +53,26 @@ def pings(role_ids: tuple[int, ...]) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
 
 
-def post_embed(post: Post) -> discord.Embed:
+def post_embed(post: Post, lang: Lang) -> discord.Embed:
     embed = discord.Embed(title=post.title, url=post.url, description=post.description, timestamp=post.timestamp,
                           colour=NEWS_COLOUR)
     if post.stars:
-        embed.add_field(name="Stars", value=post.stars)
+        embed.add_field(name=lang._("Stars"), value=post.stars)
     if post.source:
-        embed.add_field(name="Source", value=post.source)
+        embed.add_field(name=lang._("Source"), value=post.source)
     if post.image_url:
         embed.set_image(url=post.image_url)
     return embed
 
 
-def digest_embed(digest: Digest) -> discord.Embed:
-    return discord.Embed(title=digest.title, description=digest.description, colour=NEWS_COLOUR)
+def digest_embed(digest: Digest, lang: Lang) -> discord.Embed:
+    title = lang.n_("{n} more story", "{n} more stories", digest.count)
+    return discord.Embed(title=title, description=digest.description, colour=NEWS_COLOUR)
+
+
+def _render_options(lang: Lang) -> dict[str, Any]:
+    """What render_post/render_digest take from the server's language."""
+    return {"untitled": lang._("Untitled story"), "name_of": lambda s: s.hangul if lang.korean and s.hangul else s.name}
 
 
 def _describe(exc: BaseException) -> str:
@@ -114,10 +122,9 @@ class Announcer:
                     log.exception("delivering news in guild %s failed; will try again", guild_id)
         return delivered
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        waiting, last_sent = await self.repo.stats(guild_id)
-        last = discord.utils.format_dt(last_sent, "R") if last_sent else "never"
-        return [("News announcements", f"{waiting} waiting · last sent {last}")]
+    async def stats(self, guild_id: int) -> tuple[int, datetime | None]:
+        """(announcements waiting, when the last one was sent) of one server."""
+        return await self.repo.stats(guild_id)
 
     # -- one server ------------------------------------------------------------------------------
     async def _deliver_guild(self, guild_id: int, now: datetime) -> int:
@@ -133,20 +140,21 @@ class Announcer:
         if channel is None:
             return 0
         roles = self._existing_roles(guild_id)
+        lang = await server_lang(self._bot, guild_id)
         since = now - WINDOW
         delivered = 0
         for job in await self.repo.open_digests(guild_id, now):
             if await self.repo.digests_since(target.channel_id, since):
                 break
             await self.repo.begin_digest_retry(job.id, target.channel_id)
-            delivered += await self._send_digest(job, channel, guild_id, now, roles, retry=True)
+            delivered += await self._send_digest(job, channel, guild_id, now, roles, lang, retry=True)
         singles, overflow = await self.next_batch(guild_id, target.channel_id, now)
         for announcement in singles:
-            delivered += await self._send_one(announcement, channel, guild_id, now, roles)
+            delivered += await self._send_one(announcement, channel, guild_id, now, roles, lang)
         if overflow:
             job = await self.repo.begin_digest(guild_id, target.channel_id, [a.id for a in overflow], now)
             if job is not None:
-                delivered += await self._send_digest(job, channel, guild_id, now, roles)
+                delivered += await self._send_digest(job, channel, guild_id, now, roles, lang)
         return delivered
 
     async def next_batch(self, guild_id: int, channel_id: int, now: datetime,
@@ -184,9 +192,9 @@ class Announcer:
 
     # -- sending ---------------------------------------------------------------------------------
     async def _send_one(self, announcement: Announcement, channel: Any, guild_id: int, now: datetime,
-                        roles: set[int] | None) -> int:
-        post = render_post(announcement.story, allowed_roles=roles)
-        embed = post_embed(post)
+                        roles: set[int] | None, lang: Lang) -> int:
+        post = render_post(announcement.story, allowed_roles=roles, **_render_options(lang))
+        embed = post_embed(post, lang)
         # 'sending' before this attempt: an earlier send (crash, server error) may already be in the channel.
         interrupted = announcement.status == "sending" and announcement.sending_at is not None
         if interrupted and now - announcement.sending_at > NONCE_TRUST:
@@ -217,9 +225,9 @@ class Announcer:
         return 1
 
     async def _send_digest(self, job: DigestJob, channel: Any, guild_id: int, now: datetime,
-                           roles: set[int] | None, *, retry: bool = False) -> int:
-        digest = render_digest([a.story for a in job.announcements], allowed_roles=roles)
-        embed = digest_embed(digest)
+                           roles: set[int] | None, lang: Lang, *, retry: bool = False) -> int:
+        digest = render_digest([a.story for a in job.announcements], allowed_roles=roles, **_render_options(lang))
+        embed = digest_embed(digest, lang)
         started = min((a.sending_at for a in job.announcements if a.sending_at), default=None)
         if started is not None and now - started > NONCE_TRUST:
             found = await self._already_posted(channel, embed)

@@ -128,10 +128,11 @@ class DailyService:
         """Discord refused (channel gone or forbidden): today's post is given up, not retried all day."""
         await self.repo.mark(post.guild_id, post.kind, post.subject_id, post.day, "skipped", note=reason[:200])
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
+    async def last_media_day(self, guild_id: int) -> date | None:
+        """The server's local date of the last media of the day that was sent."""
         rows = await self.repo.posts(guild_id, "media")
         last = next((r for r in reversed(rows) if r["status"] == "sent"), None)
-        return [("Media of the day", f"last posted {last['local_date']}" if last else "not posted yet")]
+        return date.fromisoformat(last["local_date"]) if last else None
 
 
 def _nonce() -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from ..domain.channels import CHANNEL_KINDS
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import UserError
-from ..storage.guilds import CHANNEL_KINDS, GuildConfig, GuildRepository
+from ..storage.guilds import GuildConfig, GuildRepository
+
+LANGUAGE_SETTINGS = ("auto", "en", "ko")
 
 
 class GuildConfigService:
@@ -22,15 +25,13 @@ class GuildConfigService:
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
         if kind not in CHANNEL_KINDS:
-            raise UserError(f"Unknown kind '{kind[:20]}'; use one of: {', '.join(CHANNEL_KINDS)}.")
+            raise UserError("config.unknown_kind", kind=kind[:20], kinds=", ".join(CHANNEL_KINDS))
         await self._repo.set_channel(guild_id, kind, channel_id)
 
     async def set_timezone(self, guild_id: int, tz: str) -> str:
         name = iana_zones().get(tz.strip().casefold())
         if name is None:
-            raise UserError(
-                f"'{tz.strip()[:40]}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or Europe/Paris."
-            )
+            raise UserError("config.bad_timezone", name=tz.strip()[:40])
         await self._repo.set_timezone(guild_id, name)
         return name
 
@@ -39,8 +40,13 @@ class GuildConfigService:
 
     async def set_media_hour(self, guild_id: int, hour: int) -> None:
         if not 0 <= hour <= 23:
-            raise UserError("The media hour must be a whole hour from 0 to 23 (server time zone).")
+            raise UserError("config.bad_media_hour")
         await self._repo.set_media_hour(guild_id, hour)
+
+    async def set_language(self, guild_id: int, language: str) -> None:
+        if language not in LANGUAGE_SETTINGS:
+            raise UserError("config.bad_language", value=language[:20])
+        await self._repo.set_language(guild_id, language)
 
     async def block_channel(self, guild_id: int, channel_id: int, reason: str) -> list[str]:
         return await self._repo.block_channel(guild_id, channel_id, reason)

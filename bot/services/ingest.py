@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..domain.discord_text import neutralise
 from ..domain.feeds import FeedEntry, ParsedFeed, parse_feed
+from ..domain.notices import Notice
 from ..errors import DatabaseUnavailable, FeedError, FetchError
 from ..net.fetcher import Fetcher, FetchResult
 from ..storage.database import Database, Transaction
@@ -27,7 +27,7 @@ MAX_BACKOFF = timedelta(hours=24)
 CONCURRENCY = 20
 FLUSH_EVERY = 200  # unchanged feeds per background write during a cycle
 
-ModNotice = Callable[[int, str], Awaitable[object]]
+ModNotice = Callable[[int, Notice], Awaitable[object]]
 
 
 @dataclass
@@ -258,11 +258,7 @@ class Poller:
             if notify is None:
                 continue
             try:
-                await notify(
-                    feed.guild_id,
-                    f"fanbot stopped polling the feed {neutralise(feed.label[:200])} after {MAX_FAILURES} failures in a row. "
-                    f"Last error: {neutralise((feed_error or '')[:300])}. Check the address, then run /feeds add "
-                    "with the same URL to turn it back on.",
-                )
+                await notify(feed.guild_id, Notice("feed_disabled", {
+                    "feed": feed.label[:200], "failures": MAX_FAILURES, "error": (feed_error or "")[:300]}))
             except Exception:  # the notice is a courtesy; polling the other feeds matters more
                 log.exception("could not tell the moderators of guild %s about feed %s", feed.guild_id, feed.id)

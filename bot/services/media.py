@@ -26,8 +26,6 @@ from .stars import StarService
 if TYPE_CHECKING:
     import aiohttp
 
-    from . import Services
-
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 10
@@ -182,12 +180,12 @@ class MediaService:
         return sub
 
     # -- what /fanbot status and /stars info show -----------------------------------------------
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        return [("Media library", f"{await self.repo.count(guild_id)} items"),
-                ("Pending submissions", str(await self.repo.pending_count(guild_id)))]
+    async def pending_count(self, guild_id: int) -> int:
+        return await self.repo.pending_count(guild_id)
 
-    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
-        return [("Media", f"{await self.repo.count(star.guild_id, star_id=star.id)} items (try /media random)")]
+    async def count(self, guild_id: int, *, star_id: int | None = None) -> int:
+        """Items in the library (of one star, when given)."""
+        return await self.repo.count(guild_id, star_id=star_id)
 
     # -- input and files --------------------------------------------------------------------------
     async def _prepare(self, guild_id: int, *, title: str, url: str | None, upload: Upload | None,
@@ -270,16 +268,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-
-
-
-def build_media_services(services: "Services", http: "aiohttp.ClientSession | None") -> None:
-    """Attach the media library (services.media) and the daily posts (services.daily)."""
-    from ..storage.media import DailyRepository
-    from .daily import DailyService
-
-    repo = MediaRepository(services.db)
-    services.media = MediaService(repo, services.stars, services.settings, services.clock, http=http,
-                                  shards=services.shards)
-    services.daily = DailyService(DailyRepository(services.db), repo, services.guilds, services.stars,
-                                  services.clock, shards=services.shards)

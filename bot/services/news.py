@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, quote_plus, urlsplit
@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
-from ..domain.discord_text import display_text, neutralise, truncate
+from ..domain.discord_text import display_text, truncate
 from ..domain.stars import Star
 from ..domain.urls import check_http_url
 from ..errors import FeedError, FetchError, NotFound, UnsafeURL, UserError
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 POLL_JOB = "news-poll"
 POLL_EVERY = 5.0
 MAX_PER_CYCLE = 200  # keeps one scheduler tick short; the rest are still due on the next one
-STAR_INFO_LIMIT = 1024  # an embed field value; /stars info would otherwise cut the text mid-link
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +76,8 @@ class NewsService:
         session: aiohttp.ClientSession | None = None,
         limits: FetchLimits | None = None,
         concurrency: int = CONCURRENCY,
+        notify_mods: ModNotice | None = None,
+        after_new_stories: Callable[[datetime], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -95,9 +96,9 @@ class NewsService:
         # The bot's shared guarded session when given (it owns and closes it); otherwise our own.
         self._given_session = session
         self._session: aiohttp.ClientSession | None = None
-        # Set by the cog: a mod-log notice, and "stories are waiting" for the delivery side.
-        self.notify_mods: ModNotice | None = None
-        self.after_new_stories: Callable[[datetime], Awaitable[object]] | None = None
+        # A mod-log notice, and "stories are waiting" for the delivery side: wired by build_services.
+        self.notify_mods = notify_mods
+        self.after_new_stories = after_new_stories
         stars.subscribe(self._on_star_change)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class NewsService:
         """Poll every enabled feed of this server now, whatever their schedule."""
         feeds = await self.feeds.enabled_in(guild_id)
         if not feeds:
-            raise NotFound("This server has no feeds to refresh. Add one with /feeds add.")
+            raise NotFound("feeds.none_to_refresh")
         return await self._run(feeds, self.clock.now())
 
     async def _run(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
@@ -154,7 +155,7 @@ class NewsService:
         try:
             check_url(url, self.policy)
         except UnsafeURL as exc:
-            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+            raise UserError("feed.unsafe_address", detail=str(exc)) from None
         return url
 
     async def add_feed(self, guild_id: int, url: str, *, name: str | None = None, actor_id: int | None = None) -> AddedFeed:
@@ -168,9 +169,9 @@ class NewsService:
             result = await self.poller.fetch(probe)
             parsed = await self.poller.parse(result)
         except UnsafeURL as exc:
-            raise UserError(f"That feed address was {exc}. Use a public http(s) feed link.") from None
+            raise UserError("feed.unsafe_address", detail=str(exc)) from None
         except (FetchError, FeedError) as exc:
-            raise UserError(f"Could not add that feed: {exc}.") from None
+            raise UserError("feed.unreadable", detail=str(exc)) from None
         title = truncate(display_text(name), 100) if display_text(name) else None
         first_poll = now + timedelta(seconds=self.settings.feed_poll_interval * (0.5 + 0.5 * _fraction(f"{guild_id}:{url}")))
         async with self.db.transaction() as tx:
@@ -194,7 +195,7 @@ class NewsService:
         for feed in feeds:
             if ref == f"id:{feed.id}" or ref == feed.url or (feed.name and ref.casefold() == feed.name.casefold()):
                 return feed
-        raise NotFound("This server has no such feed. Pick one from the list, or see /feeds list.")
+        raise NotFound("feed.not_found")
 
     async def remove_feed(self, guild_id: int, ref: str) -> FeedSource:
         feed = await self.resolve_feed(guild_id, ref)
@@ -212,7 +213,7 @@ class NewsService:
     async def add_star_search(self, guild_id: int, star: Star) -> list[str]:
         """Add the search feeds for a star (STAR_SEARCH_FEEDS); the URLs that were new."""
         if not self.settings.star_search_feeds:
-            raise UserError("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). Add feeds with /feeds add.")
+            raise UserError("feeds.star_search_off")
         now = self.clock.now()
         added = []
         for url, name in search_feed_urls(self.settings.star_search_feeds, star):
@@ -244,47 +245,6 @@ class NewsService:
     async def latest(self, guild_id: int, *, star: Star | None = None, count: int = 5) -> list[NewsStory]:
         return await self.news.latest(guild_id, star_id=star.id if star else None, limit=max(1, min(count, 10)))
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        total, failing, disabled, last_poll = await self.feeds.health(guild_id)
-        feeds = f"{total} ({failing} failing, {disabled} disabled)" if total else "none (add one with /feeds add)"
-        polled = f"<t:{int(last_poll.timestamp())}:R>" if last_poll else "never"
-        return [("Feeds", feeds), ("Last feed poll", polled)]
-
-    async def star_info_fields(self, star: Star) -> list[tuple[str, str]]:
-        stories = await self.news.latest(star.guild_id, star_id=star.id, limit=3)
-        if not stories:
-            return [("Latest news", "No stories yet.")]
-        return [("Latest news", whole_lines((story_line(s) for s in stories), STAR_INFO_LIMIT))]
-
-
-def whole_lines(lines: Iterable[str], limit: int) -> str:
-    """As many whole lines as fit in limit characters: a line cut short could end inside a masked link
-    and show as raw markdown. A first line too long on its own is shortened instead."""
-    kept: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) + (1 if kept else 0) > limit:
-            if not kept:
-                kept.append(truncate(line, limit))
-            break
-        size += len(line) + (1 if kept else 0)
-        kept.append(line)
-    return "\n".join(kept)
-
-
-def story_line(story: NewsStory) -> str:
-    """One story as a line of Discord text: the headline (linked, made inert), source and time."""
-    title = neutralise(truncate(story.title, 200))
-    if story.link:
-        # A masked link's target ends at ")"; percent-encode it so a hostile link cannot break out.
-        target = story.link.replace(")", "%29").replace("(", "%28").replace(" ", "%20")
-        if len(target) > 500:
-            pass  # too long to be worth the characters; the headline stands alone
-        elif "://" in title:
-            # Discord will not render a masked link whose text holds a URL; link beside it instead.
-            title = f"{title} ([link]({target}))"
-        else:
-            title = f"[{title}]({target})"
-    when = story.published_at or story.discovered_at
-    source = f" — {neutralise(story.source_name[:80])}" if story.source_name else ""
-    return f"• {title}{source} <t:{int(when.timestamp())}:R>"
+    async def health(self, guild_id: int) -> tuple[int, int, int, datetime | None]:
+        """(feeds, failing, disabled, last poll) of one server."""
+        return await self.feeds.health(guild_id)

@@ -33,7 +33,7 @@ from .stars import StarService
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_POLL = "Unknown poll: it does not exist in this server (or was removed). Pick one from the list."
+UNKNOWN_POLL = "poll.unknown"
 # Under a burst a batch costs a fixed few trips to the database thread, each waiting a whole turn of a
 # busy event loop: at 500 that capped the votes stored per second below what the bot could answer.
 BATCH_LIMIT = 5000
@@ -144,22 +144,18 @@ class PollService:
         text = clean_question(question)
         length = parse_duration(duration)
         if pairings and from_top_proposals:
-            raise UserError("Give either `pairings` or `from_top_proposals`, not both.")
+            raise UserError("poll.options_twice")
         if pairings:
             options = [await self._option(guild_id, a, b) for a, b in parse_pairings(pairings)]
         elif from_top_proposals:
             if not 2 <= from_top_proposals <= MAX_OPTIONS:
-                raise UserError(f"from_top_proposals must be from 2 to {MAX_OPTIONS}.")
+                raise UserError("poll.top_out_of_range", limit=MAX_OPTIONS)
             top = await self.top_proposals(guild_id, from_top_proposals)
             if len(top) < 2:
-                raise UserError(
-                    f"Only {len(top)} pairing(s) have been proposed; fans can add more with /collab propose, "
-                    "or list pairings yourself."
-                )
+                raise UserError("poll.too_few_proposals", n=len(top))
             options = [(p.label, p.pairing) for p in top]
         else:
-            raise UserError("Give the options: `pairings` (like `Song Hye-kyo x Han So-hee; ...`) "
-                            "or `from_top_proposals` (how many of the most proposed pairings).")
+            raise UserError("poll.no_options")
         check_options([p for _, p in options])
         check_max_choices(max_choices, len(options))
         now = self._clock.now()
@@ -213,7 +209,7 @@ class PollService:
     async def close(self, guild_id: int, ref: str, closed_by: int) -> CollabPoll:
         poll = await self.resolve(guild_id, ref)
         if not await self._repo.close(poll.id, self._clock.now(), closed_by):
-            raise Conflict("That poll is already closed; see its results with /poll results.")
+            raise Conflict("poll.already_closed")
         return await self.get(guild_id, poll.id)
 
     async def close_due(self, now: datetime) -> list[CollabPoll]:
@@ -236,7 +232,7 @@ class PollService:
     async def results(self, guild_id: int, ref: str) -> Results:
         poll = await self.resolve(guild_id, ref)
         if not poll.shows_counts(self._clock.now()):
-            raise UserError("This poll hides its results until it closes; check back after it closes.")
+            raise UserError("poll.results_hidden")
         return await self.results_of(poll)
 
     async def results_of(self, poll: CollabPoll) -> Results:
@@ -258,8 +254,8 @@ class PollService:
         names = await self._names(guild_id)
         return [LeaderboardEntry(self._label(r.pairing, names), r.wins, r.votes, r.proposals) for r in ranked]
 
-    async def status_fields(self, guild_id: int) -> list[tuple[str, str]]:
-        return [("Open polls", str(await self._repo.count_open(guild_id)))]
+    async def count_open(self, guild_id: int) -> int:
+        return await self._repo.count_open(guild_id)
 
     async def aclose(self) -> None:
         """Let votes in flight reach the database before it closes."""

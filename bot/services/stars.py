@@ -85,7 +85,7 @@ class StarService:
             draft = StarDraft(clean, typed_hangul, merge_aliases(typed_aliases, exclude=(clean,)), typed_birthday)
         existing = await self._repo.by_key(guild_id, name_key(draft.name))
         if existing is not None:
-            raise Conflict(f"This server already follows {existing.name}. Use /stars edit to change her names.")
+            raise Conflict("star.already_followed", star=existing)
         star_id = await self._repo.upsert_follow(guild_id, draft, from_catalogue=known is not None, actor_id=actor_id,
                                                  now=self._clock.now())
         star = await self._repo.get(guild_id, star_id)
@@ -110,7 +110,7 @@ class StarService:
     ) -> Star:
         star = await self.resolve(guild_id, star_ref)
         if hangul is None and aliases is None and birthday is None:
-            raise UserError("Nothing to change: give a new hangul, aliases or birthday.")
+            raise UserError("star.nothing_to_change")
         draft = StarDraft(
             name=star.name,
             hangul=clean_hangul(hangul) if hangul is not None else star.hangul,
@@ -150,8 +150,7 @@ class StarService:
             for candidate in await self._repo.list_followed(guild_id):
                 if key in {name_key(n) for n in candidate.all_names}:
                     return candidate
-        shown = ref[:60].replace("@", "@\u200b")
-        raise NotFound(f"This server does not follow a star called '{shown}'. See /stars list.")
+        raise NotFound("star.not_followed", name=ref[:60])
 
     async def autocomplete(self, guild_id: int, current: str, limit: int = 25) -> list[Star]:
         stars = await self._repo.list_followed(guild_id)

@@ -282,7 +282,7 @@ class AnnouncementRepository:
         story_ids = [r["story_id"] for r in rows]
         marks = ",".join("?" * len(story_ids))
         star_rows = await self._db.fetchall(
-            "SELECT ss.story_id, st.id, st.name, st.notify_role_id, st.followed FROM news_story_stars ss "
+            "SELECT ss.story_id, st.id, st.name, st.hangul, st.notify_role_id, st.followed FROM news_story_stars ss "
             f"JOIN stars st ON st.id = ss.star_id WHERE ss.story_id IN ({marks}) ORDER BY st.name COLLATE NOCASE",
             story_ids,
         )
@@ -290,7 +290,7 @@ class AnnouncementRepository:
         for s in star_rows:
             # An unfollowed star is still named, but her role is not pinged any more.
             role = s["notify_role_id"] if s["followed"] else None
-            stars.setdefault(s["story_id"], []).append(MatchedStar(s["id"], s["name"], role))
+            stars.setdefault(s["story_id"], []).append(MatchedStar(s["id"], s["name"], role, s["hangul"]))
         return [_announcement(r, tuple(stars.get(r["story_id"], ()))) for r in rows]
 
 

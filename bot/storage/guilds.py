@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..clock import Clock, SystemClock
+from ..domain.channels import CHANNEL_KINDS
 from ..domain.shards import ALL_SHARDS, ShardScope
 from .database import Database
 from .shards import owned
 from .timefmt import to_db
 
-CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+__all__ = ["CHANNEL_KINDS", "ChannelTarget", "GuildConfig", "GuildRepository"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class GuildConfig:
     timezone: str = "Asia/Seoul"
     mod_role_id: int | None = None
     media_hour: int = 12
+    language: str = "auto"  # 'auto' (the server's Discord locale), 'en' or 'ko'
     channels: dict[str, ChannelTarget] = field(default_factory=dict)
 
     def channel(self, kind: str) -> ChannelTarget | None:
@@ -50,6 +52,7 @@ class GuildRepository:
             timezone=row["timezone"],
             mod_role_id=row["mod_role_id"],
             media_hour=row["media_hour"],
+            language=row["language"],
             channels=channels,
         )
 
@@ -62,7 +65,7 @@ class GuildRepository:
         return [r[0] for r in rows]
 
     async def _set(self, guild_id: int, column: str, value: object) -> None:
-        assert column in ("timezone", "mod_role_id", "media_hour")
+        assert column in ("timezone", "mod_role_id", "media_hour", "language")
         await self._db.execute(
             f"INSERT INTO guild_settings (guild_id, {column}, updated_at) VALUES (?, ?, ?) "
             f"ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at",
@@ -77,6 +80,9 @@ class GuildRepository:
 
     async def set_media_hour(self, guild_id: int, hour: int) -> None:
         await self._set(guild_id, "media_hour", hour)
+
+    async def set_language(self, guild_id: int, language: str) -> None:
+        await self._set(guild_id, "language", language)
 
     async def set_channel(self, guild_id: int, kind: str, channel_id: int | None) -> None:
         if channel_id is None:

@@ -66,7 +66,7 @@ class PollRepository:
                 (guild_id, pairing.star_low, pairing.star_high, proposer_id, project, to_db(now)),
             ))
         except UniqueViolation:
-            raise Conflict("You already proposed this pairing; each fan can propose a pairing once.") from None
+            raise Conflict("proposal.repeated") from None
 
     async def proposal_count(self, guild_id: int, pairing: Pairing) -> int:
         return int(await self._db.fetchval(

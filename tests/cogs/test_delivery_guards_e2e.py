@@ -33,7 +33,7 @@ async def crash_before_sending(bot, server, clock, title, stars, **fields):
 async def rendered_embed(bot, announcement_id) -> dict:
     """The embed the bot posts for this story, as Discord stores it."""
     story = (await bot.services.announcer.repo.get(announcement_id)).story
-    return post_embed(render_post(story)).to_dict()
+    return post_embed(render_post(story), bot.i18n.english).to_dict()
 
 
 def put_in_channel(double, server, embed=None, *, author=None, content=""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.checks import NOT_MODERATOR
+from bot.error_text import ERROR_TEXT
 from tests.feedserver import FeedServer, Item
 
 INTERVAL = 600
@@ -43,7 +43,7 @@ async def test_feeds_are_polled_stories_recorded_once_and_failures_reported(star
     b = feeds.feed("b.xml")
     ix = await _add(server, feeds.url("a.xml"), name="Press A")
     assert ix.deferred and ix.ephemeral
-    assert "Added the feed **Press A**" in ix.all_text and "1 current items" in ix.all_text
+    assert "Added the feed **Press A**" in ix.all_text and "1 current item was recorded" in ix.all_text
     await _add(server, feeds.url("b.xml"))
     await _tick(bot, clock)
     assert await _count(bot, "news_stories") == 0 and await _count(bot, "announcements") == 0
@@ -193,7 +193,7 @@ async def test_a_fan_cannot_add_feeds(start_bot, server, double, feeds):
     double.enforce_command_visibility = False  # as if an admin had shown the command to everyone
     feeds.feed("f.xml")
     ix = await server.invoke(server.fan, "feeds add", url=feeds.url("f.xml"))
-    assert ix.ephemeral and ix.content == NOT_MODERATOR
+    assert ix.ephemeral and ix.content == ERROR_TEXT["not_moderator"]
     assert await _count(bot, "feeds") == 0 and feeds.requests == []
 
 

@@ -24,8 +24,8 @@ async def test_fans_voted_counts_fans_not_votes_in_a_pick_two_poll(start_bot, se
     res = await server.invoke(server.fan, "poll results", poll=poll_id)
     [embed] = res.embeds
     assert embed["footer"]["text"] == "2 fans voted · poll open"  # three votes, two fans
-    assert re.findall(r"\*\*(.+?)\*\*\n`[█░]+` (\d+) votes? · (\d+)%", embed["description"]) == [
-        ("Song Hye-kyo × Han So-hee", "2", "67"), ("Song Hye-kyo × Kim Go-eun", "1", "33"),
+    assert re.findall(r"\*\*(.+?)\*\*\n`[█░]+ +(\d+)%` (\d+) votes?", embed["description"]) == [
+        ("Song Hye-kyo × Han So-hee", "67", "2"), ("Song Hye-kyo × Kim Go-eun", "33", "1"),
         ("Han So-hee × Jun Ji-hyun", "0", "0")]
     assert "Winner: Song Hye-kyo × Han So-hee (2 votes, 67%)" in res.all_text
 

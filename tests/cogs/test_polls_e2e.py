@@ -44,7 +44,7 @@ def button_for(message, label_part):
 def option_lines(message):
     """{option label: votes} as the poll message shows them."""
     found = {}
-    for label, votes in re.findall(r"\*\*\d+\.\*\* (.+)\n`[█░]+` (\d+) votes?", message["embeds"][0]["description"]):
+    for label, votes in re.findall(r"\*\*\d+\.\*\* (.+)\n`[█░]+ +\d+%` (\d+) votes?", message["embeds"][0]["description"]):
         found[label.replace("\\", "")] = int(votes)
     return found
 
@@ -182,7 +182,7 @@ async def test_proposals_poll_votes_restart_and_timed_close_while_down(start_bot
     text = board.all_text
     first_line = text.split("\n")[1]
     assert winner in first_line and "1 win" in first_line
-    assert f"{want['Song Hye-kyo × Han So-hee']} votes · 3 proposals" in text
+    assert re.search(rf"{want['Song Hye-kyo × Han So-hee']} votes · +3 proposals` Song Hye-kyo × Han So-hee", text)
     no_pings(double)
 
 

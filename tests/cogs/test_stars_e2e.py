@@ -160,7 +160,7 @@ async def test_config_channel_timezone_media_hour_and_show(start_bot, server):
     assert shown.ephemeral
     text = shown.all_text
     assert server.channels["news"].mention in text and "21:00" in text and "Asia/Seoul" in text
-    assert "polls**: not set" in text  # a kind without a channel says so
+    assert "poll posts**: not set" in text  # a kind without a channel says so
     config = await bot.services.guilds.get(int(server.guild.id))
     assert config.channel("news").channel_id == int(server.channels["news"].id) and config.media_hour == 21
 

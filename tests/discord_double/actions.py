@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from .server import DiscordDouble
 
 
+def locale_of(who: Member | User) -> str:
+    return (who.user if isinstance(who, Member) else who).locale
+
+
 class Actions:
     async def invoke(self: DiscordDouble, guild: Guild | None, who: Member | User, channel: Channel | None,
                      path: str, /, **options: Any) -> InteractionHandle:
@@ -19,7 +23,7 @@ class Actions:
 
         Options are typed from the synced schema: pass str/int/float/bool, Channel/Role/Member objects (or ids)
         and attachments from attach_file(). Raises DoubleUsageError for what Discord's UI would not allow."""
-        return await self._command(APPLICATION_COMMAND, guild, who, channel, path, options, None, "en-US")
+        return await self._command(APPLICATION_COMMAND, guild, who, channel, path, options, None, locale_of(who))
 
     async def invoke_localized(self: DiscordDouble, locale: str, guild: Guild | None, who: Member | User,
                                channel: Channel | None, path: str, /, **options: Any) -> InteractionHandle:
@@ -30,7 +34,7 @@ class Actions:
                            **options: Any) -> list[dict[str, Any]]:
         """The choices the bot offers while `who` types `value` into option `focused`."""
         handle = await self._command(AUTOCOMPLETE, guild, who, channel, path, {**options, focused: value},
-                                     focused, "en-US")
+                                     focused, locale_of(who))
         await handle.wait_response(timeout)
         if handle.response_type != 8:
             raise AssertionError(f"autocomplete answered with callback type {handle.response_type}")
@@ -56,7 +60,7 @@ class Actions:
         who: Member | User = opened_by.user
         if opened_by.guild is not None:
             who = opened_by.guild.members[opened_by.user.id]
-        payload = base_payload(self, MODAL_SUBMIT, opened_by.guild, opened_by.channel, who, "en-US")
+        payload = base_payload(self, MODAL_SUBMIT, opened_by.guild, opened_by.channel, who, locale_of(who))
         payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
         if opened_by.payload.get("message"):
             payload["message"] = opened_by.payload["message"]
@@ -94,7 +98,7 @@ class Actions:
         if found is None:
             raise DoubleUsageError(f"the channel of message {message_id} is gone")
         guild, channel = found
-        payload = base_payload(self, COMPONENT, guild, channel, who, "en-US")
+        payload = base_payload(self, COMPONENT, guild, channel, who, locale_of(who))
         payload["message"] = stored
         payload["data"] = {"custom_id": custom_id, "component_type": component["type"]}
         if values is not None:

@@ -154,7 +154,8 @@ def base_payload(double: DiscordDouble, kind: int, guild: Guild | None, channel:
         raise DoubleUsageError("a guild interaction needs a Member of that guild")
     perms = guild.permissions_in(who, channel)
     payload.update(
-        guild_id=guild.id, guild_locale="en-US", guild={"id": guild.id, "locale": "en-US", "features": []},
+        guild_id=guild.id, guild_locale=guild.preferred_locale,
+        guild={"id": guild.id, "locale": guild.preferred_locale, "features": []},
         member={**who.payload(), "permissions": str(perms)}, context=0,
         channel={**channel.payload(), "permissions": str(perms)},
         app_permissions=str(guild.permissions_in(guild.me, channel)),

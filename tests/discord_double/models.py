@@ -72,6 +72,8 @@ class User:
     username: str
     bot: bool = False
     global_name: str | None = None
+    # The client language Discord puts in each interaction this user starts (never in user objects).
+    locale: str = "en-US"
 
     def payload(self) -> dict[str, Any]:
         data = {
@@ -195,6 +197,8 @@ class Guild:
         self.double = double
         self.id = guild_id or snowflake()
         self.name = name
+        # Discord's "Server Primary Language" (Community servers); sent as preferred_locale and guild_locale.
+        self.preferred_locale = "en-US"
         self.roles: dict[str, Role] = {}
         self.channels: dict[str, Channel] = {}
         self.members: dict[str, Member] = {}
@@ -236,9 +240,10 @@ class Guild:
         self.double.gateway.guild_event(self, "CHANNEL_DELETE", channel.payload())
 
     def add_member(self, name: str, *, permissions: int | None = None, roles: list[Role] | None = None,
-                   bot: bool = False) -> Member:
-        """A member; `permissions` gives them a role of their own carrying exactly those bits."""
-        member = Member(User(snowflake(), name, bot=bot), self.id, roles=[r.id for r in roles or []])
+                   bot: bool = False, locale: str = "en-US") -> Member:
+        """A member; `permissions` gives them a role of their own carrying exactly those bits; `locale` is
+        their Discord client's language, sent in the interactions they start."""
+        member = Member(User(snowflake(), name, bot=bot, locale=locale), self.id, roles=[r.id for r in roles or []])
         if permissions is not None:
             member.roles.append(self.add_role(f"{name} permissions", int(permissions)).id)
         self.members[member.id] = member
@@ -287,6 +292,11 @@ class Guild:
             return 1 << 30
         return max((self.roles[r].position for r in member.roles if r in self.roles), default=0)
 
+    def set_preferred_locale(self, locale: str) -> None:
+        """A moderator changes the server's primary language: Discord tells connected bots with GUILD_UPDATE."""
+        self.preferred_locale = locale
+        self.double.gateway.guild_event(self, "GUILD_UPDATE", self.payload())
+
     # -- payloads ------------------------------------------------------------------------------
     def payload(self) -> dict[str, Any]:
         return {
@@ -295,7 +305,7 @@ class Guild:
             "roles": [r.payload() for r in self.roles.values()], "emojis": [], "stickers": [],
             "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
             "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0, "premium_subscription_count": 0,
-            "preferred_locale": "en-US", "afk_channel_id": None, "afk_timeout": 300, "system_channel_id": None,
+            "preferred_locale": self.preferred_locale, "afk_channel_id": None, "afk_timeout": 300, "system_channel_id": None,
             "system_channel_flags": 0, "rules_channel_id": None, "public_updates_channel_id": None,
             "vanity_url_code": None, "application_id": None, "max_members": 500000,
             "premium_progress_bar_enabled": False, "widget_enabled": False,

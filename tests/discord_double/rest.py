@@ -102,6 +102,33 @@ def _scope(d: DiscordDouble, guild: str | None) -> dict[str, dict[str, Any]]:
     return d.commands.setdefault(guild, {})
 
 
+# Discord's locales for localisations, and its rule for command and option names (localised ones too):
+# https://discord.com/developers/docs/interactions/application-commands#localization and #application-command-naming
+LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl", "pt-BR",
+    "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+NAME_RULE = re.compile(r"^[-_'\w]{1,32}$")
+
+
+def _check_localisations(item: dict[str, Any], *, names_are_commands: bool) -> None:
+    """Raise 50035 as Discord does for an unknown locale, a bad localised name or an over-long description."""
+    for key in ("name_localizations", "description_localizations"):
+        for locale, text in (item.get(key) or {}).items():
+            if locale not in LOCALES:
+                raise ApiError(400, 50035, f"Invalid Form Body: {key}.{locale}: not a valid locale")
+            if key == "description_localizations" and not 1 <= len(text) <= 100:
+                raise ApiError(400, 50035, f"Invalid Form Body: {key}.{locale}: 1 to 100 characters")
+            if key == "name_localizations":
+                limit_ok = 1 <= len(text) <= (100 if not names_are_commands else 32)
+                if not limit_ok or (names_are_commands and (not NAME_RULE.match(text) or text != text.lower())):
+                    raise ApiError(400, 50035, f"Invalid Form Body: {key}.{locale}: {text!r} is not a valid name")
+    for option in item.get("options") or []:
+        _check_localisations(option, names_are_commands=True)
+        for choice in option.get("choices") or []:
+            _check_localisations(choice, names_are_commands=False)
+
+
 def _store_command(d: DiscordDouble, guild: str | None, body: dict[str, Any],
                    old: dict[str, dict[str, Any]]) -> dict[str, Any]:
     previous = old.get(body["name"])
@@ -125,6 +152,8 @@ async def get_commands(d: DiscordDouble, req: RecordedRequest, app: str, guild: 
 async def put_commands(d: DiscordDouble, req: RecordedRequest, app: str, guild: str | None = None) -> Any:
     _check_app(d, app)
     old = _scope(d, guild)
+    for command in req.json or []:
+        _check_localisations(command, names_are_commands=True)
     new = {c["name"]: _store_command(d, guild, c, old) for c in req.json or []}
     d.commands[guild] = new
     d.sync_count += 1

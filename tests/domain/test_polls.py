@@ -21,9 +21,12 @@ from bot.domain.polls import (
     rank_leaderboard,
     tally,
     toggle_choice,
-    winner_sentence,
 )
 from bot.errors import UserError
+from bot.i18n import Catalogues
+from cogs._poll_views import winner_sentence
+
+ENGLISH, KOREAN = Catalogues.load().get("en"), Catalogues.load().get("ko")
 
 
 @pytest.mark.parametrize(
@@ -74,32 +77,32 @@ def test_a_pairing_that_is_not_two_names_is_refused(text):
 
 def test_pairing_is_the_same_in_either_order_and_never_one_star_twice():
     assert Pairing.of(7, 3) == Pairing.of(3, 7) == Pairing(3, 7)
-    with pytest.raises(UserError, match="herself"):
+    with pytest.raises(UserError, match="pairing.same_star"):
         Pairing.of(4, 4)
 
 
 def test_options_need_two_to_25_distinct_pairings():
     check_options([Pairing(1, 2), Pairing(1, 3)])
-    with pytest.raises(UserError, match="at least 2"):
+    with pytest.raises(UserError, match="pairings.too_few"):
         check_options([Pairing(1, 2)])
-    with pytest.raises(UserError, match="repeats"):
+    with pytest.raises(UserError, match="pairings.repeated"):
         check_options([Pairing(1, 2), Pairing.of(2, 1)])
     many = [Pairing(1, n) for n in range(2, 28)]
-    with pytest.raises(UserError, match="at most 25"):
+    with pytest.raises(UserError, match="pairings.too_many"):
         check_options(many)
     check_options(many[:25])
 
 
 def test_max_choices_cannot_exceed_the_options():
     check_max_choices(3, 3)
-    with pytest.raises(UserError, match="more than the 3 options"):
+    with pytest.raises(UserError, match=r"max_choices.too_many \(chosen=4, options=3\)"):
         check_max_choices(4, 3)
 
 
 def test_question_is_trimmed_kept_literal_and_at_most_200_characters():
     assert clean_question("  Who should star with **her**? @everyone  ") == "Who should star with **her**? @everyone"
     assert clean_question("x" * 200) == "x" * 200
-    with pytest.raises(UserError, match="201"):
+    with pytest.raises(UserError, match="length=201"):
         clean_question("x" * 201)
     with pytest.raises(UserError):
         clean_question("   ")
@@ -133,22 +136,24 @@ def test_tally_counts_shares_and_a_single_winner():
     assert result.total_votes == 4
     assert [w.label for w in result.winners] == ["A"]
     assert not result.is_tie
-    assert winner_sentence(result) == "Winner: A (3 votes, 75%)"
+    assert winner_sentence(result, ENGLISH) == "Winner: A (3 votes, 75%)"
+    assert winner_sentence(result, KOREAN) == "우승: A (3표, 75%)"
 
 
 def test_tie_is_stated_as_a_tie():
     result = tally(["A", "B", "C"], {0: 2, 1: 2, 2: 1})
     assert result.is_tie
     assert [w.label for w in result.winners] == ["A", "B"]
-    assert winner_sentence(result) == "Tie between A and B (2 votes each)"
+    assert winner_sentence(result, ENGLISH) == "Tie between A and B (2 votes each)"
+    assert winner_sentence(result, KOREAN) == "공동 우승: A, B (각 2표)"
     three = tally(["A", "B", "C"], {0: 1, 1: 1, 2: 1})
-    assert winner_sentence(three) == "Tie between A, B and C (1 vote each)"
+    assert winner_sentence(three, ENGLISH) == "Tie between A, B and C (1 vote each)"
 
 
 def test_no_votes_has_no_winner():
     result = tally(["A", "B"], {})
     assert result.winners == ()
-    assert winner_sentence(result) == "No votes were cast."
+    assert winner_sentence(result, ENGLISH) == "No votes were cast."
     assert all(o.share == 0 for o in result.options)
 
 

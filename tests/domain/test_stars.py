@@ -64,3 +64,20 @@ def test_age_counts_whole_years():
     star = Star(id=1, guild_id=1, name="Han So-hee", birthday=date(1994, 11, 18))
     assert star.age_on(date(2026, 11, 17)) == 31
     assert star.age_on(date(2026, 11, 18)) == 32
+
+
+def test_name_key_is_the_one_the_matcher_and_catalogue_use_so_accents_fold():
+    from bot.domain import text
+
+    assert name_key is text.name_key
+    assert name_key("Zoë Saldaña") == name_key("Zoe Saldana") == "zoesaldana"
+    assert name_key("ＳＯＮＧ Hye-kyo") == "songhyekyo"  # full-width letters fold too
+
+
+def test_errors_carry_a_code_and_the_limit_not_a_sentence():
+    with pytest.raises(UserError) as caught:
+        parse_aliases(",".join(f"n{i}" for i in range(21)))
+    assert caught.value.code == "aliases.too_many" and caught.value.data == {"n": 21, "limit": 20}
+    with pytest.raises(UserError) as caught:
+        clean_name("bad alias!", what="alias")
+    assert caught.value.code == "alias.bad_character" and caught.value.data == {"character": "'!'"}

@@ -17,6 +17,7 @@ from bot.domain.announcements import (
     render_post,
     retry_delay,
 )
+from bot.i18n import Catalogues
 from bot.services.announcer import Announcer, digest_embed, pings, post_embed
 from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
@@ -25,6 +26,7 @@ from bot.storage.guilds import GuildRepository
 
 GUILD, CHANNEL = 10, 555
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+ENGLISH = Catalogues.load().english
 SONG = MatchedStar(1, "Song Hye-kyo", 901)
 HAN = MatchedStar(2, "Han So-hee", 902)
 NO_ROLE = MatchedStar(3, "Kim Go-eun", None)
@@ -42,7 +44,7 @@ def test_a_post_carries_title_link_source_time_image_stars_and_a_short_summary()
     assert post.stars == "Song Hye-kyo, Kim Go-eun"
     assert post.description.startswith("Line one. Line two") and len(post.description) <= 300
     assert post.content == "<@&901>" and post.role_ids == (901,)
-    embed = post_embed(post).to_dict()
+    embed = post_embed(post, ENGLISH).to_dict()
     assert embed["title"] == post.title and embed["image"]["url"] == post.image_url
     assert embed["timestamp"].startswith("2026-11-29T02:00")
 
@@ -65,7 +67,7 @@ def test_feed_text_is_inert_and_never_reaches_the_content():
 def test_long_titles_fit_discord_limits():
     post = render_post(Story(title="송혜교 " * 200, stars=(SONG,) * 3))
     assert len(post.title) <= 256 and post.title.endswith("…")
-    embed = post_embed(post)
+    embed = post_embed(post, ENGLISH)
     assert len(embed) <= 6000
 
 
@@ -91,11 +93,11 @@ def test_a_digest_lists_linked_titles_and_pings_the_union_of_roles():
                      stars=(SONG,) if n % 2 else (HAN, SONG)) for n in range(3)]
     digest = render_digest(stories)
     lines = digest.description.splitlines()
-    assert digest.title == "3 more stories" and len(lines) == 3
+    assert digest_embed(digest, ENGLISH).title == "3 more stories" and len(lines) == 3
     assert lines[0].startswith("• [Story 0 \\[x\\]") and "](https://news.example/0)" in lines[0]
     assert "[x](https://evil.example)" not in digest.description
     assert set(digest.role_ids) == {901, 902} and digest.content.count("<@&") == 2
-    assert len(digest_embed(digest)) <= 6000
+    assert len(digest_embed(digest, ENGLISH)) <= 6000
 
 
 def test_a_digest_lists_at_most_twenty_and_stays_under_the_description_limit():
@@ -166,4 +168,4 @@ async def test_without_a_bound_bot_nothing_is_sent_and_nothing_changes(journal):
     await repo.record_story(GUILD, title="S", link="https://n.example/s", now=clock.now())
     assert await announcer.deliver_pending(clock.now()) == 0
     assert await repo.stats(GUILD) == (1, None)
-    assert await announcer.status_fields(GUILD) == [("News announcements", "1 waiting · last sent never")]
+    assert await announcer.stats(GUILD) == (1, None)

@@ -25,8 +25,11 @@ async def test_a_failing_feed_backs_off_is_disabled_and_comes_back_when_added_ag
     news = await make_news()
     notices: list[tuple[int, str]] = []
 
-    async def notify(guild_id: int, text: str) -> None:
-        notices.append((guild_id, text))
+    async def notify(guild_id: int, notice) -> None:
+        from bot.i18n import Catalogues
+        from bot.notice_text import notice_text
+
+        notices.append((guild_id, notice_text(Catalogues.load().english, notice)))
 
     news.notify_mods = notify
     feed = feed_server.feed("f.xml", Item("old", "http://news.example/old", "old"))
@@ -123,8 +126,11 @@ async def test_star_info_keeps_only_whole_story_lines_within_a_field(db, stars, 
         news_clock.advance(60)
     await db.execute("UPDATE announcements SET status = 'sent', sent_at = created_at")
 
-    [(name, value)] = await news.star_info_fields(song)
-    assert name == "Latest news" and len(value) <= 1024
+    from bot.i18n import Catalogues
+    from cogs._news_text import story_lines
+
+    value = story_lines(await news.latest(GUILD, star=song, count=3), 1024, Catalogues.load().english)
+    assert len(value) <= 1024
     lines = value.split("\n")
     assert len(lines) == 1 and "Song Hye-kyo story 2" in lines[0]
     assert lines[0].endswith(":R>")  # whole: the masked link and the time are both there

@@ -1,0 +1,129 @@
+"""The sentence for each error code, per language: the core raises codes with data, this writes the words."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .domain.discord_text import neutralise, truncate
+from .domain.notices import ChannelMention, RoleMention
+from .i18n import N_, Lang, Nn_
+
+# code -> English source sentence; its {fields} are the error's data, rendered by field_text().
+ERROR_TEXT: dict[str, str | tuple[str, str]] = {
+    "generic": N_("Something went wrong on fanbot's side; nothing was changed. Please try again later."),
+    "db.unavailable": N_("fanbot's database is not reachable right now; nothing was changed. Please try again in a minute."),
+    "not_moderator": N_("Only moderators can do this (Manage Server permission or the server's moderator role)."),
+    "guild_only": N_("fanbot's commands work inside a server, not in direct messages."),
+    "check_failed": N_("You cannot use this command here."),
+    "cooldown": N_("Slow down: try again in {seconds} s."),
+    "bad_value": N_("'{value}' is not a valid {type} here."),
+    # stars
+    "name.empty": N_("The name is empty."),
+    "name.too_long": N_("The name is too long ({length} characters); keep it to {limit}."),
+    "name.mention": N_("The name cannot contain mentions or '@'."),
+    "name.bad_character": N_("The name may only use letters, digits, spaces and - ' . · (found {character})."),
+    "name.no_letter": N_("The name needs at least one letter."),
+    "alias.empty": N_("An alias is empty."),
+    "alias.too_long": N_("An alias is too long ({length} characters); keep each to {limit}."),
+    "alias.mention": N_("Aliases cannot contain mentions or '@'."),
+    "alias.bad_character": N_("Aliases may only use letters, digits, spaces and - ' . · (found {character})."),
+    "alias.no_letter": N_("Each alias needs at least one letter."),
+    "hangul.invalid": N_("The Hangul name must be written in Hangul syllables only, e.g. 송혜교."),
+    "aliases.too_many": N_("Too many aliases ({n}); at most {limit}."),
+    "birthday.invalid": N_("The birthday must be a real date written YYYY-MM-DD, e.g. 1981-11-22."),
+    "birthday.out_of_range": N_("The birthday must be between 1900 and today."),
+    "star.already_followed": N_("This server already follows {star}. Use /stars edit to change her names."),
+    "star.nothing_to_change": N_("Nothing to change: give a new hangul, aliases or birthday."),
+    "star.not_followed": N_("This server does not follow a star called '{name}'. See /stars list."),
+    # links
+    "link.empty": N_("That link is empty; paste a full link starting with https://."),
+    "link.too_long": N_("That link is longer than {limit} characters; use a shorter one."),
+    "link.spaces": N_("That link contains spaces or control characters; paste it again."),
+    "link.invalid": N_("That is not a valid link; paste a full link starting with https://."),
+    "link.scheme": N_("Only http and https links are accepted; paste a link starting with https://."),
+    "link.no_host": N_("That link has no website in it; paste a full link starting with https://."),
+    "link.credentials": N_("Links with a user name or password are not accepted; remove them and try again."),
+    # feeds and news; `detail` is the fetcher's own diagnosis (an address, an HTTP status), kept as it is
+    "feeds.none_to_refresh": N_("This server has no feeds to refresh. Add one with /feeds add."),
+    "feed.unsafe_address": N_("That feed address was {detail}. Use a public http(s) feed link."),
+    "feed.unreadable": N_("Could not add that feed: {detail}."),
+    "feed.not_found": N_("This server has no such feed. Pick one from the list, or see /feeds list."),
+    "feeds.star_search_off": N_("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). "
+                                "Add feeds with /feeds add."),
+    # polls
+    "pairing.same_star": N_("A star cannot be paired with herself; pick two different stars."),
+    "pairing.not_two_stars": N_("Pairing {number} ('{text}') is not two stars: write it like "
+                                "`Song Hye-kyo x Han So-hee`, and separate pairings with `;`."),
+    "pairings.none": N_("Give at least two pairings separated by `;`, e.g. "
+                        "`Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun`."),
+    "pairings.too_few": N_("A poll needs at least {minimum} different pairings; you gave {n}."),
+    "pairings.too_many": N_("A poll can have at most {limit} options; you gave {n}."),
+    "pairings.repeated": N_("Option {number} repeats an earlier pairing; each pairing can appear once."),
+    "duration.invalid": N_("'{text}' is not a duration fanbot understands; write it like 30m, 6h or 3d."),
+    "duration.out_of_range": N_("A poll runs from 1 minute (1m) to 32 days (32d); pick a duration in that range."),
+    "question.empty": N_("The question cannot be empty; ask something like 'Who should star with Song Hye-kyo?'."),
+    "question.too_long": N_("The question is {length} characters; keep it to {limit}."),
+    "project.too_long": N_("The project idea is {length} characters; keep it to {limit}."),
+    "max_choices.too_few": N_("max_choices must be at least 1."),
+    "max_choices.too_many": N_("max_choices ({chosen}) is more than the {options} options; "
+                               "pick {options} or fewer."),
+    "poll.options_twice": N_("Give either `pairings` or `from_top_proposals`, not both."),
+    "poll.top_out_of_range": N_("from_top_proposals must be from 2 to {limit}."),
+    "poll.too_few_proposals": Nn_("Only {n} pairing has been proposed; fans can add more with /collab propose, "
+                                  "or list pairings yourself.",
+                                  "Only {n} pairings have been proposed; fans can add more with /collab propose, "
+                                  "or list pairings yourself."),
+    "poll.no_options": N_("Give the options: `pairings` (like `Song Hye-kyo x Han So-hee; ...`) "
+                          "or `from_top_proposals` (how many of the most proposed pairings)."),
+    "poll.unknown": N_("Unknown poll: it does not exist in this server (or was removed). Pick one from the list."),
+    "poll.already_closed": N_("That poll is already closed; see its results with /poll results."),
+    "poll.results_hidden": N_("This poll hides its results until it closes; check back after it closes."),
+    "proposal.repeated": N_("You already proposed this pairing; each fan can propose a pairing once."),
+    # config
+    "config.unknown_kind": N_("Unknown kind '{kind}'; use one of: {kinds}."),
+    "config.bad_timezone": N_("'{name}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or "
+                              "Europe/Paris."),
+    "config.bad_media_hour": N_("The media hour must be a whole hour from 0 to 23 (server time zone)."),
+    "config.bad_language": N_("'{value}' is not a language setting; choose auto, en or ko."),
+    # notify
+    "notify.needs_manage_roles": N_("fanbot needs the Manage Roles permission to create the ping role for {star}; "
+                                    "ask a moderator to give fanbot Manage Roles, then try again."),
+    "notify.role_too_high": N_("fanbot cannot hand out {role}: it sits above fanbot's own role. "
+                               "Ask a moderator to move fanbot's role above it, then try again."),
+    "notify.not_subscribed": N_("You do not get pings for {star}, so there is nothing to stop."),
+}
+
+# What a Discord option holds, for "'x' is not a valid ... here".
+OPTION_TYPES = {
+    "string": N_("text"), "integer": N_("whole number"), "number": N_("number"), "boolean": N_("yes or no"),
+    "user": N_("member"), "channel": N_("channel"), "role": N_("role"), "mentionable": N_("member or role"),
+    "attachment": N_("file"),
+}
+
+
+def field_text(lang: Lang, value: Any) -> str:
+    """Data from an error made readable and inert: stars by this language's name, dates as it writes them."""
+    if isinstance(value, RoleMention):
+        return f"<@&{value.role_id}>"
+    if isinstance(value, ChannelMention):
+        return f"<#{value.channel_id}>"
+    if hasattr(value, "hangul") and hasattr(value, "name"):
+        return neutralise(lang.star(value))
+    if isinstance(value, date):
+        return lang.date(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return truncate(neutralise(str(value)), 200)
+    return str(value)
+
+
+def error_text(lang: Lang, code: str, data: dict[str, Any] | None = None) -> str:
+    template = ERROR_TEXT.get(code)
+    if template is None:
+        # Not a code: a sentence raised by code that predates the catalogues. Shown as it was written.
+        return code
+    data = data or {}
+    if isinstance(template, tuple):  # a count: the error's `n` picks the form
+        fields = {k: field_text(lang, v) for k, v in data.items() if k != "n"}
+        return lang.n_(template[0], template[1], int(data["n"]), **fields)
+    return lang._(template, **{k: field_text(lang, v) for k, v in data.items()})
