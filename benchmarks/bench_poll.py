@@ -9,7 +9,7 @@ Measures, with medians over several rounds:
 - the longest event-loop stall during each cycle, from a ticker that sleeps 5 ms (target < 100 ms).
 The feeds are served by an aiohttp server in another process, so its CPU does not count here.
 
-Run: .venv/bin/python benchmarks/bench_poll.py [--feeds 1000] [--rounds 5] [--concurrency 20]
+Run: .venv/bin/python benchmarks/bench_poll.py [--feeds 1000] [--rounds 5] [--concurrency 20] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bot.domain.catalogue import Catalogue  # noqa: E402
 from bot.services.news import NewsService  # noqa: E402
 from bot.services.stars import StarService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.storage.database import Database  # noqa: E402
+from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from bot.storage.stars import StarRepository  # noqa: E402
 
 ITEMS = 10
@@ -133,7 +133,7 @@ async def plain_gets(session: aiohttp.ClientSession, urls: list[str], etag: str 
     return len(await asyncio.gather(*(one(u) for u in urls)))
 
 
-async def bench(feeds: int, rounds: int, concurrency: int) -> None:
+async def bench(feeds: int, rounds: int, concurrency: int, database_url: str | None) -> None:
     ctx = mp.get_context("spawn")
     port, version = ctx.Value("i", 0), ctx.Value("i", 1)
     server = ctx.Process(target=serve, args=(port, version), daemon=True)
@@ -143,7 +143,7 @@ async def bench(feeds: int, rounds: int, concurrency: int) -> None:
     urls = [f"http://127.0.0.1:{port.value}/f/{n}.xml" for n in range(feeds)]
 
     tmp = tempfile.TemporaryDirectory()
-    db = await Database.open(Path(tmp.name) / "bench.db")
+    db = await open_bench_db(database_url, Path(tmp.name) / "bench.db")
     clock = ManualClock(datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))
     settings = Settings(database_path=Path(tmp.name) / "bench.db", feed_allow_private_networks=True, star_search_feeds=())
     stars = StarService(StarRepository(db), Catalogue.load(), clock)
@@ -185,7 +185,8 @@ async def bench(feeds: int, rounds: int, concurrency: int) -> None:
 
     med = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
     stall = {k: max(s for _, s in v) for k, v in results.items()}
-    print(f"{feeds} feeds, concurrency {concurrency}, {rounds} rounds (medians); stories per changed cycle: {stories}")
+    print(f"{feeds} feeds, concurrency {concurrency}, {rounds} rounds (medians), bot on {engine(database_url)}; "
+          f"stories per changed cycle: {stories}")
     print(f"{'':28}{'plain':>10}{'bot':>10}{'ratio':>8}{'target':>8}   worst loop stall (plain / bot)")
     for label, key, target in (("unchanged (all 304)", "304", 1.5), ("changed (new items)", "new", 3.0)):
         p, b = med[f"{key} plain"], med[f"{key} bot"]
@@ -210,8 +211,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=20)
+    add_option(parser)
     args = parser.parse_args()
-    asyncio.run(bench(args.feeds, args.rounds, args.concurrency))
+    asyncio.run(bench(args.feeds, args.rounds, args.concurrency, args.database_url))
 
 
 if __name__ == "__main__":

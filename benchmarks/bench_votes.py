@@ -4,7 +4,7 @@ Each run: 10,000 fans each press a button once (bounded in-flight clicks, like a
 from INTERACTION_CREATE sent to the interaction callback received. fanbot's votes are then counted in
 its database (every vote exactly once). Rounds alternate bare/fanbot so both see the same machine state.
 
-    .venv/bin/python benchmarks/bench_votes.py [--fans 10000] [--in-flight 64] [--rounds 2]
+    .venv/bin/python benchmarks/bench_votes.py [--fans 10000] [--in-flight 64] [--rounds 2] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.client import FanBot  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.storage.database import Database  # noqa: E402
+from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from tests.discord_double import DiscordDouble, Member, Perm, run_bot  # noqa: E402
 
 
@@ -92,10 +92,10 @@ async def run_bare(double: DiscordDouble, guild: Any, fans: list[Member], in_fli
 
 
 async def run_fanbot(double: DiscordDouble, guild: Any, fans: list[Member], in_flight: int, tmp: Path,
-                     round_no: int) -> dict:
+                     round_no: int, database_url: str | None) -> dict:
     settings = Settings(database_path=tmp / f"fanbot-{round_no}.db", discord_api_base=double.api_base,
                         star_search_feeds=(), feed_allow_private_networks=True, media_path=tmp / "media")
-    db = await Database.open(settings.database_path)
+    db = await open_bench_db(database_url, settings.database_path)
     bot = FanBot(settings, db, clock=ManualClock(), scheduler_tick=None)
     try:
         async with run_bot(bot, double, double.token):
@@ -106,7 +106,7 @@ async def run_fanbot(double: DiscordDouble, guild: Any, fans: list[Member], in_f
             ix = await double.invoke(guild, guild.mod, guild.general, "poll create", question="Burst",
                                      pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun; "
                                               "Han So-hee x Kim Go-eun", duration="1d")
-            await ix.wait_response()
+            await ix.wait_done(timeout=60)  # the poll message is posted before the deferred answer is filled in
             message = double.channel_messages(guild.polls.id)[-1]
             ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
             poll_id = int(ids[0].split(":")[2])
@@ -136,6 +136,7 @@ async def main() -> int:
     parser.add_argument("--fans", type=int, default=10_000)
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
+    add_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("discord").setLevel(logging.ERROR)
@@ -152,7 +153,8 @@ async def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             for round_no in range(args.rounds):
                 bare.append(await run_bare(double, guild, fans, args.in_flight, round_no))
-                ours.append(await run_fanbot(double, guild, fans, args.in_flight, Path(tmp), round_no))
+                ours.append(await run_fanbot(double, guild, fans, args.in_flight, Path(tmp), round_no,
+                                             args.database_url))
                 print(f"round {round_no + 1}: {line('bare', bare[-1], args.fans)}")
                 print(f"         {line('fanbot', ours[-1], args.fans)}   exact: {ours[-1]['exact']} "
                       f"({ours[-1]['stored']} rows, per option {ours[-1]['per_option']}), "
@@ -164,7 +166,8 @@ async def main() -> int:
     our_rate = med(ours, lambda r: args.fans / r["seconds"])
     bare_p50, our_p50 = med(bare, lambda r: pct(r["latencies"], 0.5)), med(ours, lambda r: pct(r["latencies"], 0.5))
     bare_p99, our_p99 = med(bare, lambda r: pct(r["latencies"], 0.99)), med(ours, lambda r: pct(r["latencies"], 0.99))
-    print(f"\n{args.fans} fans, {args.in_flight} clicks in flight, median of {args.rounds} rounds")
+    print(f"\n{args.fans} fans, {args.in_flight} clicks in flight, median of {args.rounds} rounds, "
+          f"fanbot on {engine(args.database_url)}")
     print(f"{'':8s} {'votes/s':>8s}   {'p50 ms':>6s}   {'p99 ms':>6s}")
     print(f"{'bare':8s} {bare_rate:8.0f}   {bare_p50 * 1000:6.2f}   {bare_p99 * 1000:6.2f}")
     print(f"{'fanbot':8s} {our_rate:8.0f}   {our_p50 * 1000:6.2f}   {our_p99 * 1000:6.2f}")

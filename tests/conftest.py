@@ -196,8 +196,14 @@ def _settings_overrides(current: Settings, base: Settings) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def start_bot(double: DiscordDouble, clock: ManualClock, tmp_path: Path):
+async def start_bot(request, double: DiscordDouble, clock: ManualClock, tmp_path: Path):
     runner = BotRunner(double, clock, tmp_path)
+    if os.environ.get("FANBOT_TEST_DATABASE") == "postgres":
+        # The end-to-end tests again, with every bot on PostgreSQL (one clean database per test).
+        from bot.settings import Secret
+
+        url = await request.getfixturevalue("pg_cluster").clean_database()
+        runner.settings = replace(runner.settings, database_url=Secret(url))
     yield runner
     await runner.stop_all()
     assert not double.errors, f"the double hit its own errors: {double.errors}"

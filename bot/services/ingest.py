@@ -42,10 +42,25 @@ class CycleReport:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    feed: FeedSource
+    feed: FeedSource  # one server's subscription
     keys: list[str]  # every entry key the feed carries now
     matches: list[tuple[FeedEntry, list[int]]]  # unseen items naming this server's stars, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """A source that brought items some subscriber has not seen: written for all its subscribers at once."""
+
+    subscriptions: list[FeedSource]
+    plans: list[_Plan]
     success: PollSuccess
+
+
+def by_source(feeds: list[FeedSource]) -> dict[int, list[FeedSource]]:
+    groups: dict[int, list[FeedSource]] = {}
+    for feed in feeds:
+        groups.setdefault(feed.source_id, []).append(feed)
+    return groups
 
 
 def backoff(interval: float, failures: int) -> timedelta:
@@ -54,8 +69,10 @@ def backoff(interval: float, failures: int) -> timedelta:
 
 
 class Poller:
-    """Polls feeds with bounded concurrency. Feeds where nothing changed (304, or only items seen
-    before) cost no write transaction of their own: their bookkeeping is written once per cycle."""
+    """Polls feed sources with bounded concurrency: each URL is fetched once, whatever number of
+    servers subscribe to it, and what it brought is matched and recorded for each of them. Sources
+    where nothing changed (304, or only items seen before) cost no write transaction of their own:
+    their bookkeeping is written once per cycle."""
 
     def __init__(
         self,
@@ -87,10 +104,11 @@ class Poller:
         # A little jitter so feeds added together drift apart instead of polling in lockstep.
         return now + timedelta(seconds=self.interval + self._rng.uniform(0, self.interval * 0.05))
 
-    async def fetch(self, feed: FeedSource) -> FetchResult:
+    async def fetch(self, feed: FeedSource, *, conditional: bool = True) -> FetchResult:
         assert self.fetcher is not None, "NewsService.start() creates the fetcher"
         return await self.fetcher.fetch(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified, max_bytes=self.max_bytes
+            feed.url, etag=feed.etag if conditional else None,
+            last_modified=feed.last_modified if conditional else None, max_bytes=self.max_bytes,
         )
 
     async def parse(self, result: FetchResult) -> ParsedFeed:
@@ -107,21 +125,23 @@ class Poller:
             self._parse_pool = None
 
     async def poll(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
-        """Poll these feeds once each; one feed's failure (or bug) never stops the others.
+        """Fetch the sources of these subscriptions once each and record what they brought for every
+        subscription given (pass all of a source's enabled subscriptions: its validators move on for
+        all of them); one source's failure (or bug) never stops the others.
 
         Fetching, parsing and matching run concurrently; everything they found is then written in
-        one transaction (a savepoint per changed feed), so a cycle costs a handful of commits, not
+        one transaction (a savepoint per subscription), so a cycle costs a handful of commits, not
         one per feed.
         """
         report = CycleReport()
         if not feeds:
             return report
         await self._matcher.ready()
-        plans: list[_Plan] = []
+        changed: list[_Changed] = []
         successes: list[PollSuccess] = []
         failures: list[PollFailure] = []
-        chosen = [f for f in feeds if f.id not in self._in_flight]
-        self._in_flight.update(f.id for f in chosen)
+        chosen = [subs for source_id, subs in by_source(feeds).items() if source_id not in self._in_flight]
+        self._in_flight.update(subs[0].source_id for subs in chosen)
         try:
             queue = iter(chosen)
             flushes: list[asyncio.Task[None]] = []
@@ -129,8 +149,8 @@ class Poller:
             async def worker() -> None:
                 # A few workers pulling from one queue, not a task per feed: a thousand tasks all
                 # woken in one loop iteration would stall everything else the bot does.
-                for feed in queue:
-                    await self._poll_one(feed, now, report, plans, successes, failures)
+                for subs in queue:
+                    await self._poll_one(subs, now, report, changed, successes, failures)
                     if len(successes) >= FLUSH_EVERY and (not flushes or flushes[-1].done()):
                         # Unchanged feeds' bookkeeping is written while the rest are still fetched.
                         batch = successes[:]
@@ -141,53 +161,58 @@ class Poller:
                 await asyncio.gather(*(worker() for _ in range(min(self._concurrency, len(chosen)))))
             finally:
                 await asyncio.gather(*flushes)
-            await self._write(plans, successes, failures, now, report)
+            await self._write(changed, successes, failures, now, report)
         finally:
-            self._in_flight.difference_update(f.id for f in chosen)
+            self._in_flight.difference_update(subs[0].source_id for subs in chosen)
         report.polled = len(chosen)
         report.failed = len(failures)
         return report
 
     async def _poll_one(
         self,
-        feed: FeedSource,
+        subs: list[FeedSource],
         now: datetime,
         report: CycleReport,
-        plans: list[_Plan],
+        changed: list[_Changed],
         successes: list[PollSuccess],
         failures: list[PollFailure],
     ) -> None:
+        source = subs[0]
+        ids = tuple(s.id for s in subs)
         async with self._semaphore:
             try:
-                result = await self.fetch(feed)
+                # A subscriber's first look must see the whole feed, so validators wait until all are primed.
+                result = await self.fetch(source, conditional=all(s.primed for s in subs))
                 if result.not_modified:
                     report.not_modified += 1
-                    successes.append(PollSuccess(feed.id, now, self.next_poll(now), feed.etag, feed.last_modified))
+                    successes.append(PollSuccess(source.source_id, now, self.next_poll(now), source.etag,
+                                                 source.last_modified, ids))
                     return
                 parsed = await self.parse(result)
-                ok = PollSuccess(feed.id, now, self.next_poll(now), result.etag, result.last_modified)
-                plan = await self.plan(feed, parsed, ok)
-                if plan is None:
-                    successes.append(ok)
+                ok = PollSuccess(source.source_id, now, self.next_poll(now), result.etag, result.last_modified, ids)
+                plans = [plan for sub in subs if (plan := await self.plan(sub, parsed)) is not None]
+                if plans:
+                    changed.append(_Changed(subs, plans, ok))
                 else:
-                    plans.append(plan)
+                    successes.append(ok)
             except (FetchError, FeedError) as exc:
                 if not self.closing:
-                    failures.append(self._failure(feed, now, str(exc), report))
+                    failures.append(self._failure(subs, now, str(exc), report))
             except Exception:
                 if self.closing:
                     return
-                log.exception("polling feed %s (%s) failed", feed.id, feed.url)
-                failures.append(self._failure(feed, now, "fanbot could not process this feed (see the bot's log)", report))
+                log.exception("polling feed source %s (%s) failed", source.source_id, source.url)
+                failures.append(self._failure(subs, now, "fanbot could not process this feed (see the bot's log)", report))
 
-    def _failure(self, feed: FeedSource, now: datetime, error: str, report: CycleReport) -> PollFailure:
-        count = feed.consecutive_failures + 1
+    def _failure(self, subs: list[FeedSource], now: datetime, error: str, report: CycleReport) -> PollFailure:
+        source = subs[0]
+        count = source.consecutive_failures + 1
         disabled = count >= MAX_FAILURES
         if disabled:
-            report.disabled.append((feed, error))
-        return PollFailure(feed.id, now, now + backoff(self.interval, count), error, count, disabled)
+            report.disabled.extend((sub, error) for sub in subs)
+        return PollFailure(source.source_id, now, now + backoff(self.interval, count), error, count, disabled)
 
-    async def plan(self, feed: FeedSource, parsed: ParsedFeed, success: PollSuccess) -> _Plan | None:
+    async def plan(self, feed: FeedSource, parsed: ParsedFeed) -> _Plan | None:
         """What to write for this feed's items, or None when it brought nothing new (no write needed)."""
         keys = [item.guid for item in parsed.items]
         # Committed reads: most polls of a feed without validators bring nothing new.
@@ -201,39 +226,46 @@ class Poller:
                 stars = self._matcher.match(feed.guild_id, f"{item.title}\n{item.summary}")
                 if stars:
                     matches.append((item, stars))
-        return _Plan(feed, keys, matches, success)
+        return _Plan(feed, keys, matches)
 
-    async def ingest(
-        self, feed: FeedSource, parsed: ParsedFeed, success: PollSuccess, now: datetime, report: CycleReport
-    ) -> None:
-        """Record what one feed brought (used by /feeds add, which fetched it already)."""
+    async def ingest(self, subs: list[FeedSource], parsed: ParsedFeed, success: PollSuccess, now: datetime,
+                     report: CycleReport) -> None:
+        """Record what one source brought for all its subscriptions (used by /feeds add, which fetched
+        it already: the other subscribers must not miss what that fetch found)."""
         await self._matcher.ready()
-        plan = await self.plan(feed, parsed, success)
-        await self._write([plan] if plan else [], [] if plan else [success], [], now, report)
+        plans = [plan for sub in subs if (plan := await self.plan(sub, parsed)) is not None]
+        await self._write([_Changed(subs, plans, success)] if plans else [], [] if plans else [success], [], now, report)
 
     async def _write(
-        self, plans: list[_Plan], successes: list[PollSuccess], failures: list[PollFailure], now: datetime,
+        self, changed: list[_Changed], successes: list[PollSuccess], failures: list[PollFailure], now: datetime,
         report: CycleReport,
     ) -> None:
-        if not plans:
+        if not changed:
             await self._feeds.save_outcomes(successes, failures)
             return
         async with self._db.transaction() as tx:
-            primed = await self._feeds.primed_flags(tx, [p.feed.id for p in plans])
-            for plan in plans:
-                if plan.feed.id not in primed:
-                    continue  # removed while we were fetching
-                try:
-                    async with tx.savepoint("feed"):
-                        story_ids = await self._record(tx, plan, primed[plan.feed.id], now)
-                except DatabaseUnavailable:
-                    raise
-                except Exception:
-                    log.exception("recording feed %s (%s) failed", plan.feed.id, plan.feed.url)
-                    failures.append(self._failure(plan.feed, now, "fanbot could not record this feed's items", report))
+            primed = await self._feeds.primed_flags(tx, [p.feed.id for c in changed for p in c.plans])
+            for source in changed:
+                recorded = True
+                for plan in source.plans:
+                    if plan.feed.id not in primed:
+                        continue  # unsubscribed while we were fetching
+                    try:
+                        async with tx.savepoint("feed"):
+                            story_ids = await self._record(tx, plan, primed[plan.feed.id], now)
+                    except DatabaseUnavailable:
+                        raise
+                    except Exception:
+                        log.exception("recording feed %s (%s) failed", plan.feed.id, plan.feed.url)
+                        recorded = False
+                    else:
+                        report.story_ids.extend(story_ids)
+                # One subscriber's items not recorded: the source keeps its old validators, so the next
+                # poll fetches it whole again (the others' items are seen by then and not doubled).
+                if recorded:
+                    successes.append(source.success)
                 else:
-                    report.story_ids.extend(story_ids)
-                    successes.append(plan.success)
+                    failures.append(self._failure(source.subscriptions, now, "fanbot could not record this feed's items", report))
             await self._feeds.save_outcomes_tx(tx, successes, failures)
         report.new_stories = len(report.story_ids)
 

@@ -126,11 +126,12 @@ class NewsService:
         return await self._run(await self.feeds.due(now, limit), now)
 
     async def refresh(self, guild_id: int) -> CycleReport:
-        """Poll every enabled feed of this server now, whatever their schedule."""
+        """Poll every enabled feed of this server now, whatever their schedule (and, since a fetch
+        moves a shared source's validators on, record it for the other servers reading them too)."""
         feeds = await self.feeds.enabled_in(guild_id)
         if not feeds:
             raise NotFound("feeds.none_to_refresh")
-        return await self._run(feeds, self.clock.now())
+        return await self._run(await self.feeds.subscribers([f.source_id for f in feeds]), self.clock.now())
 
     async def _run(self, feeds: list[FeedSource], now: datetime) -> CycleReport:
         await self.start()
@@ -182,8 +183,10 @@ class NewsService:
             feed = await self.feeds.get_tx(tx, feed_id)
         assert feed is not None
         report = CycleReport()
-        success = PollSuccess(feed.id, now, first_poll, result.etag, result.last_modified)
-        await self.poller.ingest(feed, parsed, success, now, report)
+        subscribers = await self.feeds.subscribers([feed.source_id])
+        success = PollSuccess(feed.source_id, now, first_poll, result.etag, result.last_modified,
+                              tuple(s.id for s in subscribers))
+        await self.poller.ingest(subscribers, parsed, success, now, report)
         await self._deliver_new(report, now)
         fresh = await self.feeds.get(guild_id, feed.id)
         assert fresh is not None

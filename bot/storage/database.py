@@ -27,17 +27,10 @@ Params = Sequence[Any]
 Row = Any
 
 
-class Transaction:
-    """A write transaction in progress; only the coroutine that opened it holds one."""
+class _Reads:
+    """Reading, the same inside a transaction and outside one."""
 
     dialect: Dialect = SQLITE
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; the number of rows it changed."""
-        raise NotImplementedError
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        raise NotImplementedError
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         raise NotImplementedError
@@ -48,6 +41,17 @@ class Transaction:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+class Transaction(_Reads):
+    """A write transaction in progress; only the coroutine that opened it holds one."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise NotImplementedError
 
     @asynccontextmanager
     async def savepoint(self, name: str = "part") -> AsyncIterator[None]:
@@ -62,10 +66,9 @@ class Transaction:
         await self.execute(f"RELEASE {name}")
 
 
-class Database:
+class Database(_Reads):
     """What repositories use; `open` gives SQLite, `connect` whichever the settings name."""
 
-    dialect: Dialect = SQLITE
     # Where it lives, for messages: a file path, or a PostgreSQL URL without its password.
     location: str = ""
 
@@ -95,16 +98,6 @@ class Database:
         """One write statement with RETURNING in its own transaction; the first column of its first row."""
         async with self.transaction() as tx:
             return await tx.fetchval(sql, params)
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        raise NotImplementedError
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        raise NotImplementedError
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def migrate(self) -> int:
         raise NotImplementedError

@@ -220,11 +220,16 @@ async def test_feeds_list_stays_under_discords_embed_limit_and_says_what_is_left
     now = "2026-01-01T00:00:00Z"
 
     async def insert(n: int, *, big: bool) -> None:
+        url = f"https://press{n}.example/" + ("a" * 400 if big else "b" * 19)
+        source_id = await bot.db.execute_returning(
+            "INSERT INTO feed_sources (url, next_poll_at, created_at, last_error, last_error_at, consecutive_failures) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (url, now, now, "E" * 400 if big else None, now if big else None, 6 if big else 0),
+        )
         await bot.db.execute(
-            "INSERT INTO feeds (guild_id, url, name, kind, next_poll_at, added_at, last_error, last_error_at, "
-            "consecutive_failures, disabled_at, disabled_reason) VALUES (?, ?, ?, 'star_search', ?, ?, ?, ?, ?, ?, ?)",
-            (gid, f"https://press{n}.example/" + ("a" * 400 if big else "b" * 19), f"{n:02d} " + ("N" * 300 if big else ""),
-             now, now, "E" * 400 if big else None, now if big else None, 6 if big else 0, now if big else None,
+            "INSERT INTO feeds (guild_id, url, source_id, name, kind, added_at, disabled_at, disabled_reason) "
+            "VALUES (?, ?, ?, ?, 'star_search', ?, ?, ?)",
+            (gid, url, source_id, f"{n:02d} " + ("N" * 300 if big else ""), now, now if big else None,
              "R" * 400 if big else None),
         )
 

@@ -75,7 +75,7 @@ async def test_conditional_get_sends_stored_validators_and_a_304_keeps_the_sched
     assert report.not_modified == 1 and report.failed == 0
     sent = feed_server.hits("h.xml")[-1]
     assert sent["If-None-Match"] == etag and "If-Modified-Since" not in sent
-    row = await db.fetchone("SELECT * FROM feeds")
+    row = await db.fetchone("SELECT * FROM feed_sources")
     polled = start + timedelta(seconds=INTERVAL * 1.1)
     assert from_db(row["last_success_at"]) == polled and row["etag"] == etag
     assert polled + timedelta(seconds=INTERVAL) <= from_db(row["next_poll_at"]) <= polled + timedelta(seconds=INTERVAL * 1.05)

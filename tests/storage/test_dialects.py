@@ -67,8 +67,8 @@ async def test_both_migration_sets_reach_the_same_schema(pg_cluster, tmp_path):
         expected, actual = await sqlite_schema(lite), await postgres_schema(pg)
         assert list(actual) == list(expected)
         # The introspection sees what the migrations made (so an empty result cannot pass):
-        assert expected["feeds"]["indexes"]["feeds_due"] == (("next_poll_at",), False, True)
-        assert ("guild_id", "url") in expected["feeds"]["uniques"]
+        assert expected["feeds"]["indexes"]["feeds_source"] == (("source_id",), False, True)
+        assert ("guild_id", "url") in expected["feeds"]["uniques"] and ("url",) in expected["feed_sources"]["uniques"]
         for table in expected:
             assert actual[table] == expected[table], table
     finally:

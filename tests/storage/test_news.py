@@ -98,13 +98,28 @@ async def test_due_feeds_and_batched_outcomes(db):
     a, b = await _feed(db, "http://a.example/1"), await _feed(db, "http://a.example/2")
     assert await repo.due(NOW) == []
     later = NOW + timedelta(minutes=6)
-    assert [f.id for f in await repo.due(later)] == [a, b]
+    claimed = await repo.due(later)
+    assert [f.id for f in claimed] == [a, b]
+    assert await repo.due(later) == []  # leased to this poller until it writes the outcome
+    sa, sb = (f.source_id for f in claimed)
     await repo.save_outcomes(
-        [PollSuccess(a, later, later + timedelta(minutes=10), '"e"', None)],
-        [PollFailure(b, later, later + timedelta(minutes=20), "boom", 6, True)],
+        [PollSuccess(sa, later, later + timedelta(minutes=10), '"e"', None, (a,))],
+        [PollFailure(sb, later, later + timedelta(minutes=20), "boom", 6, True)],
     )
     fa, fb = await repo.get(GUILD, a), await repo.get(GUILD, b)
     assert fa.etag == '"e"' and fa.primed and fa.last_success_at == later and fa.consecutive_failures == 0
     assert fb.disabled and fb.disabled_reason == "boom" and fb.consecutive_failures == 6 and fb.last_error_at == later
     assert [f.id for f in await repo.due(later + timedelta(days=9))] == [a]
     assert await repo.health(GUILD) == (2, 0, 1, later)
+
+
+async def test_servers_reading_one_url_share_one_source_and_a_lease_expires(db):
+    repo = FeedRepository(db)
+    mine, theirs = await _feed(db, "http://a.example/shared"), await _feed(db, "http://a.example/shared", guild=GUILD + 1)
+    a, b = await repo.get(GUILD, mine), await repo.get(GUILD + 1, theirs)
+    assert a.source_id == b.source_id and await db.fetchval("SELECT COUNT(*) FROM feed_sources") == 1
+    later = NOW + timedelta(minutes=6)
+    assert [f.id for f in await repo.due(later)] == [mine, theirs]  # both subscriptions, one source
+    # A poller that claimed it and died: the next one takes it over once the lease has run out.
+    assert await repo.due(later + timedelta(minutes=5)) == []
+    assert [f.id for f in await repo.due(later + timedelta(minutes=11))] == [mine, theirs]
