@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("url")
     check.add_argument("--star", action="append", default=[], metavar="NAME", help="match only these stars")
     check.add_argument("--json", action="store_true", help="one JSON object per item and line")
+    check.add_argument("--explain", action="store_true", help="per item and star: the name found and what decided")
     return parser
 
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": lambda: sync(settings, args.guild),
         "migrate": lambda: migrate(settings),
         "backup": lambda: backup(settings, args.path),
-        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json),
+        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json, args.explain),
     }
     try:
         return asyncio.run(handlers[command]())
@@ -146,8 +147,8 @@ async def backup(settings: Settings, path: str) -> int:
     return 0
 
 
-async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool) -> int:
+async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool, explain: bool = False) -> int:
     """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher."""
     from .feedcheck import run_check
 
-    return await run_check(settings, url, stars, as_json)
+    return await run_check(settings, url, stars, as_json, explain=explain)
