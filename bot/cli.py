@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("url")
     check.add_argument("--star", action="append", default=[], metavar="NAME", help="match only these stars")
     check.add_argument("--json", action="store_true", help="one JSON object per item and line")
+    check.add_argument("--explain", action="store_true", help="per item and star: the name found and what decided")
     return parser
 
 
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": lambda: migrate(settings),
         "backup": lambda: backup(settings, args.path),
         "copy-db": lambda: copy_db(settings, args.target),
-        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json),
+        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json, args.explain),
     }
     try:
         return asyncio.run(handlers[command]())
@@ -243,8 +244,8 @@ def _target(text: str) -> tuple[str | None, Path | None]:
     return None, Path(text)
 
 
-async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool) -> int:
+async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool, explain: bool = False) -> int:
     """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher."""
     from .feedcheck import run_check
 
-    return await run_check(settings, url, stars, as_json)
+    return await run_check(settings, url, stars, as_json, explain=explain)

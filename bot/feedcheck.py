@@ -10,7 +10,8 @@ from typing import TextIO
 
 from .domain.catalogue import Catalogue
 from .domain.feeds import ParsedFeed, parse_feed
-from .domain.matcher import NameRule, StarMatcher
+from .domain.matcher import Explanation, NameRule, StarMatcher
+from .domain.text import name_key
 from .domain.urls import check_http_url
 from .errors import BadLink, FeedError, FetchError
 from .net.addresses import AddressPolicy
@@ -51,6 +52,7 @@ async def run_check(
     star_names: list[str],
     as_json: bool,
     *,
+    explain: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     catalogue: Catalogue | None = None,
@@ -67,17 +69,37 @@ async def run_check(
         return 1
     matched = 0
     for item in feed.items:
-        stars = [str(s) for s in matcher.match(f"{item.title}\n{item.summary}")]
+        text = f"{item.title}\n{item.summary}"
+        # explain() decides exactly as match() does; it also keeps the names that did not count.
+        reasons = matcher.explain(text) if explain else []
+        stars = [str(r.star) for r in reasons if r.matched] if explain else [str(s) for s in matcher.match(text)]
         matched += bool(stars)
         published = item.published.isoformat() if item.published else None
         if as_json:
             row = {"title": item.title, "link": item.link, "published": published, "stars": stars}
+            if explain:
+                row["explain"] = [_reason_json(r) for r in reasons]
             print(json.dumps(row, ensure_ascii=False), file=out)
         else:
             print(f"{published or '(no date)':25}  {item.title}", file=out)
             print(f"{'':25}  {item.link or '(no link)'}", file=out)
             print(f"{'':25}  stars: {', '.join(stars) if stars else '-'}", file=out)
+            for r in reasons:
+                print(f"{'':25}    {_reason_line(r)}", file=out)
     if not as_json:
         title = feed.title or url
         print(f"{title}: {len(feed.items)} items, {matched} naming a star", file=out)
     return 0
+
+
+def _reason_json(r: Explanation) -> dict[str, object]:
+    return {"star": str(r.star), "matched": r.matched, "name": r.name, "written": r.written, "how": r.how,
+            "decided_by": list(r.decided_by), "reason": r.reason}
+
+
+def _reason_line(r: Explanation) -> str:
+    """"IU: not announced: 'IU' refuted by purdue" - what a moderator needs to see why."""
+    verdict = "matched" if r.matched else "not announced"
+    spelled = f"'{r.written}'" + ("" if name_key(r.written) == name_key(r.name) else f" for '{r.name}'")
+    words = f" by {', '.join(r.decided_by)}" if r.decided_by else ""
+    return f"{r.star}: {verdict}: {spelled}, {r.reason}{words}"

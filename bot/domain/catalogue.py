@@ -72,7 +72,11 @@ class Catalogue:
         rows = doc.get("stars")
         if not isinstance(rows, list):
             raise CatalogueError("Star catalogue needs a \"stars\" list.")
-        return cls(_parse_star(row, i) for i, row in enumerate(rows))
+        vocab = doc.get("context_words", {})
+        if not isinstance(vocab, dict):
+            raise CatalogueError("Star catalogue: \"context_words\" must map names to lists of words.")
+        words = {name: _strings(v, "context_words", name) for name, v in vocab.items()}
+        return cls(_parse_star(row, i, words) for i, row in enumerate(rows))
 
     def __iter__(self) -> Iterator[CatalogueStar]:
         return iter(self._stars)
@@ -112,7 +116,7 @@ class Catalogue:
         return StarMatcher.build(entries)
 
 
-def _parse_star(row: Any, index: int) -> CatalogueStar:
+def _parse_star(row: Any, index: int, vocab: dict[str, tuple[str, ...]]) -> CatalogueStar:
     where = f"star #{index + 1}"
     if not isinstance(row, dict):
         raise CatalogueError(f"{where} is not an object.")
@@ -125,7 +129,7 @@ def _parse_star(row: Any, index: int) -> CatalogueStar:
         raise CatalogueError(f"{where}: hangul must be Hangul syllables.")
     aliases = _strings(row.get("aliases", []), where, "aliases")
     misspellings = _strings(row.get("misspellings", []), where, "misspellings")
-    rules = tuple(_parse_rule(r, where) for r in row.get("ambiguous_aliases", []))
+    rules = tuple(_parse_rule(r, where, vocab) for r in row.get("ambiguous_aliases", []))
     known = {name_key(n) for n in (name, hangul or "", *aliases)}
     for rule in rules:
         if name_key(rule.text) not in known:
@@ -146,16 +150,34 @@ def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _parse_rule(value: Any, where: str) -> NameRule:
+def _parse_rule(value: Any, where: str, vocab: dict[str, tuple[str, ...]]) -> NameRule:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         raise CatalogueError(f"{where}: each ambiguous alias needs a name.")
-    unless = _strings(value.get("unless", []), where, "unless")
     return NameRule(
         value["name"],
         case_sensitive=bool(value.get("case_sensitive", False)),
-        unless=unless,
+        unless=_context(value.get("unless", []), where, "unless", vocab),
         not_a_unit=bool(value.get("not_a_unit", False)),
+        confirm=_context(value.get("confirm", []), where, "confirm", vocab),
+        needs_context=bool(value.get("needs_context", False)),
     )
+
+
+def _context(value: Any, where: str, field: str, vocab: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Context words, with "@name" standing for the shared list context_words[name]."""
+    out: list[str] = []
+    for word in _strings(value, where, field):
+        if word.startswith("@"):
+            if word[1:] not in vocab:
+                raise CatalogueError(f"{where}: {field} refers to {word}, which context_words does not define.")
+            out.extend(vocab[word[1:]])
+        else:
+            out.append(word)
+    for word in out:
+        # The matcher compares context words with single tokens: "K-pop" would never be seen.
+        if not (is_hangul(word) or (word.isascii() and word.isalnum())):
+            raise CatalogueError(f"{where}: {field} word {word!r} must be one word of letters or digits.")
+    return tuple(dict.fromkeys(out))
 
 
 def _parse_birthday(value: Any, where: str) -> date | None:

@@ -91,3 +91,37 @@ async def test_a_web_page_is_not_a_feed(feeds, tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 1 and out == "" and len(lines) == 1
     assert "web page, not an RSS or Atom feed" in lines[0]
+
+
+async def test_explain_shows_per_item_and_star_the_name_found_and_what_decided(tmp_path):
+    server = await FeedServer().start()
+    try:
+        server.feed(
+            "e.xml",
+            Item("IU tops the list again", "http://press.example/a", "a",
+                 summary="Her new album stayed first on the chart for a third week."),
+            Item("IU tops the list again", "http://press.example/b", "b",
+                 summary="The Hoosiers beat Purdue and climbed to No. 3."),
+            Item("Song Hey-kyo returns", "http://press.example/c", "c"),
+            Item("용인 수지 2지구 아파트 분양", "http://press.example/d", "d"),
+        )
+        code, out, err = await run(server.url("e.xml"), "--explain", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+        assert code == 0, err
+        blocks = out.split("http://press.example/")[1:]
+        assert "stars: IU" in blocks[0] and "IU: matched: 'IU', confirmed by album, chart" in blocks[0]
+        assert "stars: -" in blocks[1] and "IU: not announced: 'IU', refuted by hoosiers, purdue" in blocks[1]
+        assert "Song Hye-kyo: matched: 'Song Hey kyo' for 'Song Hye-kyo', one letter off her name" in blocks[2]
+        assert "Suzy: not announced: '수지', refuted by 분양, 아파트, 용인, 지구" in blocks[3]
+
+        code, out, err = await run(server.url("e.xml"), "--explain", "--json", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="1")
+        assert code == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert [r["stars"] for r in rows] == [["IU"], [], ["Song Hye-kyo"], []]
+        assert rows[1]["explain"] == [{"star": "IU", "matched": False, "name": "IU", "written": "IU", "how": "context",
+                                       "decided_by": ["hoosiers", "purdue"], "reason": "refuted"}]
+        assert rows[2]["explain"][0]["how"] == "typo"
+
+        code, out, err = await run(server.url("e.xml"), "--json", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="1")
+        assert code == 0 and all("explain" not in json.loads(line) for line in out.splitlines())
+    finally:
+        await server.stop()

@@ -138,14 +138,14 @@ async def test_feeds_refresh_remove_and_status(start_bot, server, double, clock,
     await server.invoke(server.mod, "stars follow", name="Suzy")
     feed = feeds.feed("s.xml")
     await _add(server, feeds.url("s.xml"), name="Suzy news")
-    feed.items.append(Item("Suzy returns", "http://press.example/suzy", "suzy"))
+    feed.items.append(Item("Suzy returns to dramas", "http://press.example/suzy", "suzy"))
     ix = await server.invoke(server.mod, "feeds refresh")
     await ix.wait_done()
     assert "Polled 1 feed: 1 new story" in ix.all_text and ix.ephemeral
     ix = await server.invoke(server.mod, "fanbot status")
     assert "1 (0 failing, 0 disabled)" in ix.all_text
     ix = await server.invoke(server.fan, "stars info", star="Suzy")
-    assert "Suzy returns" in ix.all_text
+    assert "Suzy returns to dramas" in ix.all_text
 
     choices = await server.autocomplete(server.mod, "feeds remove", focused="feed", value="suzy")
     assert [c["name"] for c in choices] == ["Suzy news"]

@@ -90,7 +90,7 @@ async def test_refresh_polls_every_enabled_feed_of_the_server_now(db, stars, mak
     news = await make_news()
     feed = feed_server.feed("r.xml")
     await news.add_feed(GUILD, feed_server.url("r.xml"))
-    feed.items.append(Item("Suzy now", "http://news.example/suzy", "suzy"))
+    feed.items.append(Item("Suzy now on Netflix", "http://news.example/suzy", "suzy"))
     report = await news.refresh(GUILD)  # not due for minutes yet
     assert report.polled == 1 and report.new_stories == 1
 

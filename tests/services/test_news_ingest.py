@@ -194,11 +194,11 @@ async def test_the_matcher_is_built_once_and_rebuilt_only_when_names_change(db, 
     feed = feed_server.feed("m.xml")
     await news.add_feed(GUILD, feed_server.url("m.xml"))
     for n in range(3):
-        feed.items.append(Item(f"Suzy news {n}", f"http://news.example/m{n}", f"m{n}"))
+        feed.items.append(Item(f"Suzy drama news {n}", f"http://news.example/m{n}", f"m{n}"))
         await _poll_later(news, news_clock)
     assert news.matcher.builds == 1 and await _count(db, "news_stories") == 0
     suzy = await stars.follow(GUILD, "Suzy")
-    feed.items.append(Item("Suzy news again", "http://news.example/m9", "m9"))
+    feed.items.append(Item("Suzy drama news again", "http://news.example/m9", "m9"))
     assert (await _poll_later(news, news_clock)).new_stories == 1
     assert news.matcher.builds == 2
     assert [r[0] for r in await db.fetchall("SELECT star_id FROM news_story_stars")] == [suzy.id]
