@@ -13,7 +13,14 @@ import pytest
 from aiohttp.abc import AbstractResolver
 
 from bot.errors import UnsafeURL
-from bot.net.addresses import AddressPolicy, blocked_reason, check_url, parse_ip_literal
+from bot.net.addresses import (
+    AddressPolicy,
+    BlockedAddressError,
+    GuardedResolver,
+    blocked_reason,
+    check_url,
+    parse_ip_literal,
+)
 from bot.net.fetcher import FetchLimits, Fetcher, create_session
 
 PUBLIC = "93.184.216.34"
@@ -140,6 +147,11 @@ def test_extra_allowed_matches_an_ipv6_host_case_blind_without_brackets():
         ("fec0::1", "a site-local address"),
         ("100.127.255.255", "a shared (carrier-grade NAT) address"),
         ("198.18.0.1", "a private address"),
+        ("::2", "an IPv6 form of 0.0.0.2, a private address"),
+        # Wrappers that carry a public IPv4 address are still refused when they are not a route to it.
+        (_teredo("8.8.8.8"), "a private address"),
+        ("::8.8.8.8", "a reserved address"),
+        ("::1:a00:1", "a reserved address"),  # 33 bits: not an IPv4-compatible address
     ],
 )
 def test_names_the_real_target_of_every_wrapped_address(address, reason):
@@ -164,13 +176,66 @@ def test_public_addresses_in_every_wrapper_pass(address):
         ("1.16777215", "1.255.255.255"),
         ("4294967295", "255.255.255.255"),
         ("[fe80::1%25eth0]", "fe80::1"),
+        ("fe80::1%eth0%1", "fe80::1"),
+        ("255.255.255.255", "255.255.255.255"),
+        ("192.168.255.1", "192.168.255.1"),
     ],
 )
 def test_reads_the_rarer_ip_spellings(host, expected):
     assert str(parse_ip_literal(host)) == expected
 
 
-@pytest.mark.parametrize("host", ["4294967296", "1.16777216", "1.2.65536", "0x1g.0.0.1", "1..1", "[::g]"])
+@pytest.mark.parametrize("host", ["example.cafe", "my.feed", "feed.0xg", "news.0xzz", "a.b"])
+def test_a_last_label_that_only_looks_hexadecimal_is_a_host_name(host):
+    assert parse_ip_literal(host) is None
+
+
+@pytest.mark.parametrize(
+    "host", ["4294967296", "1.16777216", "1.2.65536", "0x1g.0.0.1", "1..1", "[::g]", "1.2.3.4.0", "1.2.3.4.5.6"])
 def test_refuses_numbers_just_past_each_limit(host):
     with pytest.raises(UnsafeURL):
         parse_ip_literal(host)
+
+
+class Recording(AbstractResolver):
+    """Answers with fixed addresses and remembers each question (host, port, family)."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+        self.asked: list[tuple[str, int, int]] = []
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        self.asked.append((host, port, family))
+        return [{"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+                for a in self.addresses]
+
+    async def close(self):
+        pass
+
+
+async def test_the_resolver_asks_the_inner_one_exactly_what_it_was_asked():
+    inner = Recording(PUBLIC)
+    answers = await GuardedResolver(AddressPolicy(), inner).resolve("feeds.example", 443, socket.AF_INET6)
+    assert [a["host"] for a in answers] == [PUBLIC]
+    assert inner.asked == [("feeds.example", 443, socket.AF_INET6)]
+
+
+async def test_the_resolver_lets_through_an_allowed_endpoint_on_its_port_only():
+    policy = AddressPolicy(extra_allowed=frozenset({("localhost", 8080)}))
+    resolver = GuardedResolver(policy, Recording("127.0.0.1"))
+    assert [a["host"] for a in await resolver.resolve("localhost", 8080)] == ["127.0.0.1"]
+    with pytest.raises(BlockedAddressError):
+        await resolver.resolve("localhost", 8081)
+
+
+async def test_the_resolver_skips_unreadable_answers_and_keeps_later_public_ones():
+    resolver = GuardedResolver(AddressPolicy(), Recording("not-an-address", "10.0.0.1", PUBLIC))
+    assert [a["host"] for a in await resolver.resolve("mixed.example", 80)] == [PUBLIC]
+
+
+async def test_the_resolver_names_a_scoped_link_local_answer_it_refused():
+    resolver = GuardedResolver(AddressPolicy(), Recording("fe80::1%2"))
+    with pytest.raises(BlockedAddressError) as caught:
+        await resolver.resolve("scoped.example", 80)
+    assert caught.value.host == "scoped.example"
+    assert caught.value.message == "refused: scoped.example resolves to fe80::1, a link-local address"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.storage.announcements import AnnouncementRepository
 
 GUILD, OTHER = 10, 20
@@ -19,12 +21,15 @@ async def _row(db, announcement_id):
     return await db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
 
 
-async def test_a_row_that_may_already_be_posted_is_never_folded_into_a_digest(db, news_clock):
+@pytest.mark.parametrize("where", [0, 1, 2])
+async def test_a_row_that_may_already_be_posted_is_never_folded_into_a_digest(db, news_clock, where):
     repo = AnnouncementRepository(db)
     a, maybe_posted, c = await _stories(repo, news_clock, 3)
     assert await repo.begin_send(maybe_posted, CHANNEL, news_clock.now())
+    offered = [a, c]
+    offered.insert(where, maybe_posted)
 
-    job = await repo.begin_digest(GUILD, CHANNEL, [a, maybe_posted, c], news_clock.now())
+    job = await repo.begin_digest(GUILD, CHANNEL, offered, news_clock.now())
     assert [x.id for x in job.announcements] == [a, c]
     row = await _row(db, maybe_posted)
     assert (row["status"], row["digest_id"], row["attempts"]) == ("sending", None, 1)
@@ -117,6 +122,7 @@ async def test_a_post_given_up_is_failed_and_no_longer_waiting(db, news_clock):
     assert row["status"] == "failed" and row["next_attempt_at"] is None and len(row["last_error"]) == 300
     assert [x.id for x in await repo.due(GUILD, news_clock.now())] == [b]
     assert await repo.stats(GUILD) == (1, None)
+    assert await repo.stats(OTHER) == (0, None)  # a server with no news at all
 
 
 async def test_waiting_rows_of_every_server_are_found_and_only_when_due(db, news_clock):
