@@ -19,7 +19,10 @@ from tests.discord_double.models import shard_of
 
 @app_commands.command(description="Which shard answers")
 async def where(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message(f"shard {interaction.guild.shard_id} of {interaction.guild.name}")
+    if interaction.guild is None:
+        await interaction.response.send_message("a DM")
+    else:
+        await interaction.response.send_message(f"shard {interaction.guild.shard_id} of {interaction.guild.name}")
 
 
 class TinyShardedBot(commands.AutoShardedBot):
@@ -171,3 +174,40 @@ async def test_discord_py_reidentifies_after_op_9() -> None:
     assert [a.shard for a in accepted] == [(0, 2), (1, 2)]
     assert any(not a.accepted for a in log), "the second shard identified early and was refused"
     assert accepted[1].time - accepted[0].time >= 0.3
+
+
+async def test_during_a_rolling_restart_the_newer_session_of_a_shard_gets_the_interactions() -> None:
+    async with DiscordDouble(shards=2) as double:
+        world = two_shard_world(double)
+        old = TinyShardedBot(shard_count=2, shard_ids=[1])
+        async with run_bot(old, double):
+            new = TinyShardedBot(shard_count=2, shard_ids=[1])
+            async with run_bot(new, double):
+                ix = await double.invoke(world["g11"], world["f11"], world["c11"], "where")
+                await ix.wait_response()
+                older, newer = double.gateway.sessions
+                assert not older.ended and older.connection is not None  # both shard 1 sessions live
+                assert [f["t"] for f in newer.replay].count("INTERACTION_CREATE") == 1
+                assert [f["t"] for f in older.replay].count("INTERACTION_CREATE") == 0
+            # The new process stopped (its session stays resumable but has no socket): the old one answers.
+            await double.wait_for(lambda: newer.connection is None, 2, "the new process's socket closed")
+            ix = await double.invoke(world["g12"], world["f12"], world["c12"], "where")
+            await ix.wait_response()
+            assert ix.content == "shard 1 of shard 1 club 2"
+            assert [f["t"] for f in older.replay].count("INTERACTION_CREATE") == 1
+
+
+async def test_dms_go_to_shard_0_only() -> None:
+    async with DiscordDouble(shards=2) as double:
+        world = two_shard_world(double)
+        fan = world["f11"]
+        async with run_bot(TinyShardedBot(shard_count=2, shard_ids=[1]), double):
+            with pytest.raises(RuntimeError, match="no connected session owns DMs"):
+                await double.invoke(None, fan, None, "where")
+        async with run_bot(TinyShardedBot(shard_count=2), double):
+            ix = await double.invoke(None, fan, None, "where")
+            await ix.wait_response()
+            assert ix.content == "a DM"
+            [zero] = [s for s in double.gateway.active_sessions if s.shard == (0, 2)]
+            assert [f["t"] for f in zero.replay].count("INTERACTION_CREATE") == 1
+    assert double.errors == []

@@ -5,10 +5,12 @@ which a test's in-process bots do not go through (the subprocess tests use FANBO
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.client import FanBot, ShardedFanBot
 from bot.sharding import LocalIdentifyCoordinator
+from bot.storage.database import Database
 from tests.conftest import FanServer
 from tests.feedserver import FeedServer, Item
 
@@ -119,3 +121,23 @@ async def test_a_gateway_process_without_the_feeds_role_never_polls(start_bot, s
 async def test_only_the_leader_syncs_commands(start_bot, server, double):
     await start_bot(process_roles=frozenset({"gateway", "feeds"}))
     assert double.sync_count == 0 and not double.commands.get(None)
+
+
+async def test_processes_that_cannot_coordinate_back_off_after_op_9_instead_of_hammering(start_bot, double):
+    # Two processes, one bucket (max_concurrency 1), each spacing only its own IDENTIFYs: the later one
+    # identifies too early, gets op 9, and waits its own interval before trying again. (With the shared
+    # database's coordinator there would be no op 9 at all.)
+    servers_on_two_shards(double)
+    double.identify_interval = 0.3
+    await (await Database.open(start_bot.settings.database_path)).close()  # migrated before both start
+    zero, one = await asyncio.gather(*(
+        start_bot(shard_count=2, shard_ids=(shard_id,),
+                  bot_options={"identify": LocalIdentifyCoordinator(0.3, margin=0.05)})
+        for shard_id in (0, 1)))
+    assert len(zero.guilds) == 2 and len(one.guilds) == 2
+    log = double.gateway.identify_log
+    refused = [a for a in log if not a.accepted]
+    assert len(refused) <= 1, log  # at most the one early attempt, then a spaced retry
+    accepted = [a for a in log if a.accepted]
+    assert sorted(a.shard for a in accepted) == [(0, 2), (1, 2)]
+    assert abs(accepted[1].time - accepted[0].time) >= 0.3

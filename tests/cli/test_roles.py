@@ -1,4 +1,4 @@
-"""`python -m bot` in the process roles: a feeds-only process (no token, never talks to Discord) hands its
+"""`fanbot run` in the process roles: a feeds-only process (no token, never talks to Discord) hands its
 stories to a gateway process through the database; a split on SQLite is refused in one line.
 
 The split runs here on one SQLite file thanks to FANBOT_TEST_SQLITE_SPLIT, the flag meant for tests only."""
@@ -6,6 +6,7 @@ The split runs here on one SQLite file thanks to FANBOT_TEST_SQLITE_SPLIT, the f
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from tests.conftest import FanServer
 from tests.feedserver import FeedServer, Item
 
@@ -25,14 +27,6 @@ def clean_env(**extra: str) -> dict[str, str]:
            if not k.startswith(("DISCORD_", "DATABASE_", "FEED_", "DEV_", "SHARD_", "PROCESS_", "FANBOT_"))}
     env.update(PYTHONPATH=str(ROOT), STAR_SEARCH_FEEDS="", **extra)
     return env
-
-
-async def run_once(tmp_path: Path, **env: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=clean_env(**env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, output.decode(errors="replace")
 
 
 def pending_announcements(db_path: Path) -> int:
@@ -79,26 +73,49 @@ async def test_a_feeds_process_writes_stories_that_the_gateway_process_posts(sta
         await feeds.stop()
 
 
+@pytest.fixture
+def environ(monkeypatch, tmp_path):
+    """`fanbot` in this process, in an empty folder, with only the settings a test gives."""
+    for name in list(os.environ):
+        if name.startswith(("DISCORD_", "DATABASE_", "FEED_", "DEV_", "SHARD_", "PROCESS_", "FANBOT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    # main() sets up logging for a whole process; put the test run's back afterwards.
+    root, http = logging.getLogger(), logging.getLogger("discord.http")
+    handlers, levels = root.handlers[:], (root.level, http.level)
+    yield monkeypatch
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    http.setLevel(levels[1])
+
+
 @pytest.mark.parametrize(("env", "expected"), [
     ({"SHARD_COUNT": "2", "SHARD_IDS": "1"}, "fanbot: SHARD_IDS=1 of SHARD_COUNT=2 means several processes, and "
                                              "SQLite serves one: set DATABASE_URL"),
     ({"PROCESS_ROLES": "feeds"}, "fanbot: PROCESS_ROLES=feeds means several processes"),
 ])
-async def test_a_split_on_sqlite_is_refused_at_start_in_one_line(tmp_path, env, expected):
-    code, output = await run_once(tmp_path, DISCORD_TOKEN="some-token", **env)
-    assert code == 2
-    assert output.startswith(expected) and output.count("\n") == 1, output
+def test_a_split_on_sqlite_is_refused_at_start_in_one_line(environ, capsys, tmp_path, env, expected):
+    for name, value in {"DISCORD_TOKEN": "some-token", **env}.items():
+        environ.setenv(name, value)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and err.count("\n") == 1, err
     assert not (tmp_path / "data").exists()  # refused before the database is created
 
 
-async def test_bad_shard_settings_are_one_line(tmp_path):
-    code, output = await run_once(tmp_path, SHARD_COUNT="2", SHARD_IDS="0-2")
-    assert code == 2 and output == "fanbot: SHARD_IDS must be shards 0 to 1 (SHARD_COUNT is 2), not '0-2'\n"
+def test_bad_shard_settings_are_one_line(environ, capsys):
+    environ.setenv("SHARD_COUNT", "2")
+    environ.setenv("SHARD_IDS", "0-2")
+    assert main(["run"]) == 2
+    assert capsys.readouterr().err == "fanbot: SHARD_IDS must be shards 0 to 1 (SHARD_COUNT is 2), not '0-2'\n"
 
 
-async def test_a_gateway_or_leader_process_still_needs_the_token(tmp_path):
-    code, output = await run_once(tmp_path, PROCESS_ROLES="gateway", FANBOT_TEST_SQLITE_SPLIT="1")
-    assert code == 2 and "DISCORD_TOKEN is not set" in output and output.count("\n") == 1
+def test_a_gateway_or_leader_process_still_needs_the_token(environ, capsys):
+    environ.setenv("PROCESS_ROLES", "gateway")
+    environ.setenv("FANBOT_TEST_SQLITE_SPLIT", "1")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "DISCORD_TOKEN is not set" in err and err.count("\n") == 1
 
 
 async def test_a_leader_only_process_syncs_the_commands_without_connecting(double, tmp_path):
