@@ -69,6 +69,8 @@ class FanBot(commands.Bot):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=FanbotTree,
+            # fanbot reads no messages (no message intents): a cache of them would only hold memory.
+            max_messages=None,
         )
         self.settings = settings
         self.db = db
