@@ -106,7 +106,7 @@ async def run_fanbot(double: DiscordDouble, guild: Any, fans: list[Member], in_f
             ix = await double.invoke(guild, guild.mod, guild.general, "poll create", question="Burst",
                                      pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun; "
                                               "Han So-hee x Kim Go-eun", duration="1d")
-            await ix.wait_response()
+            await ix.wait_done(timeout=30)
             message = double.channel_messages(guild.polls.id)[-1]
             ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
             poll_id = int(ids[0].split(":")[2])
