@@ -10,13 +10,18 @@ process and database; fanbot's votes are then counted in its database (every vot
 
     .venv/bin/python benchmarks/bench_burst.py [--clicks 10000] [--rounds 3] [--database-url URL]
 
-Linux only (reads /proc/PID/stat and /proc/PID/status).
+Linux only (reads /proc/PID/stat and /proc/PID/status). "of it GC" is the bot's cyclic collector
+(gc.callbacks, CPU time) per click over the run. Diagnostics: --profile DIR (py-spy, unmodified bots);
+environment BENCH_CPROFILE=PATH (cProfile in each bot), BENCH_HEAP=1 (where tasks wait at the peak,
+to stderr), BENCH_GC_THRESHOLD=a,b,c (override each bot's collector thresholds once it is up).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import gc
 import json
 import logging
 import os
@@ -70,11 +75,23 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
         await bot.services.guilds.set_channel(guild_id, "polls", polls_channel)
         for name in STARS:
             await bot.services.stars.follow(guild_id, name)
+    if os.environ.get("BENCH_GC_THRESHOLD"):
+        gc.set_threshold(*map(int, os.environ["BENCH_GC_THRESHOLD"].split(",")))
+    collections = watch_gc()
+    heap = asyncio.create_task(watch_heap()) if os.environ.get("BENCH_HEAP") else None
+    profiler = cProfile.Profile() if os.environ.get("BENCH_CPROFILE") else None
+    if profiler is not None:
+        profiler.enable()
     print("ready", flush=True)
     command = (await asyncio.to_thread(sys.stdin.readline)).split()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(os.environ["BENCH_CPROFILE"] + f".{kind}")
+    if heap is not None:
+        heap.cancel()
     await bot.close()
     await asyncio.gather(task, return_exceptions=True)
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"gc": collections}
     if db is not None and command[1:]:
         poll_id = int(command[1])
         report["stored"] = await db.fetchval("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
@@ -85,6 +102,50 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
         await db.close()
     restore()
     print(json.dumps(report), flush=True)
+
+
+async def watch_heap() -> None:
+    """Diagnostics: the most common object types when the most tasks are alive (to stderr)."""
+    import collections as counters
+    most = 0
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            tasks = len(asyncio.all_tasks())
+            if tasks > most:
+                most = tasks
+                kinds = counters.Counter(type(o).__qualname__ for o in gc.get_objects())
+                top = kinds.most_common(12)
+                waits = counters.Counter(_awaiting(t) for t in asyncio.all_tasks()).most_common(8)
+                print(f"  {tasks} tasks waiting in {waits}", file=sys.stderr)
+    except asyncio.CancelledError:
+        if most:
+            print(f"  heap at {most} tasks: {len(gc.get_objects())} objects now; then: {top}", file=sys.stderr)
+        raise
+
+
+def _awaiting(task: asyncio.Task[Any]) -> str:
+    coro, where = task.get_coro(), "?"
+    while coro is not None and hasattr(coro, "cr_frame"):
+        if coro.cr_frame is not None:
+            where = f"{coro.cr_code.co_name}:{coro.cr_frame.f_lineno}"
+        coro = coro.cr_await
+    return where
+
+
+def watch_gc() -> dict[str, float]:
+    """CPU seconds and runs of the cyclic garbage collector per generation, from now on."""
+    found = {"s0": 0.0, "s1": 0.0, "s2": 0.0, "n0": 0, "n1": 0, "n2": 0}
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.thread_time()
+        else:
+            found[f"s{info['generation']}"] += time.thread_time() - started[0]
+            found[f"n{info['generation']}"] += 1
+    gc.callbacks.append(callback)
+    return found
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -194,6 +255,10 @@ async def run_once(kind: str, clicks: int, tmp: Path, round_no: int, database_ur
                 custom_ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
                 poll_id = int(custom_ids[0].split(":")[2])
             spy = await start_profile(profile, bot.process.pid, f"{kind}-{round_no + 1}")
+            # The double's world (10,000 members) is built: keep the collector from walking it again and
+            # again during the burst, which made the double the slower side of the pair.
+            gc.collect()
+            gc.freeze()
             me_before, bot_before = time.process_time(), usage(bot.process.pid)
             start = time.monotonic()
             handles = await burst(double, message, custom_ids, fans)
@@ -201,12 +266,14 @@ async def run_once(kind: str, clicks: int, tmp: Path, round_no: int, database_ur
             bot_after, me_after = usage(bot.process.pid), time.process_time()
             await stop_profile(spy)
         finally:
+            gc.unfreeze()
             report = await bot.stop(poll_id)
     latencies = [h.response_latency or 0.0 for h in handles]
     result = {"rate": clicks / (end - start), "cpu_ms": (bot_after.cpu_s - bot_before.cpu_s) * 1000 / clicks,
               "double_cpu_ms": (me_after - me_before) * 1000 / clicks,
               "in_time": sum(lat <= DEADLINE_S for lat in latencies),
               "p50": statistics.median(latencies), "max": max(latencies),
+              "gc_ms": sum(report["gc"][f"s{g}"] for g in range(3)) * 1000 / clicks,
               "rss_before": bot_before.rss_mb, "rss_after": bot_after.rss_mb, "peak": bot_after.peak_mb}
     if kind == "fanbot":
         expected = [len(range(i, clicks, len(custom_ids))) for i in range(len(custom_ids))]
@@ -218,7 +285,7 @@ async def run_once(kind: str, clicks: int, tmp: Path, round_no: int, database_ur
     return result
 
 
-COLUMNS = (("clicks/s", "rate", "{:8.0f}"), ("CPU ms/click", "cpu_ms", "{:12.3f}"),
+COLUMNS = (("clicks/s", "rate", "{:8.0f}"), ("CPU ms/click", "cpu_ms", "{:12.3f}"), ("of it GC", "gc_ms", "{:8.3f}"),
            ("in 3 s", "in_time", "{:6.0f}"), ("p50 ms", "p50", "{:8.1f}"), ("max ms", "max", "{:8.1f}"),
            ("RSS before MB", "rss_before", "{:13.1f}"), ("after MB", "rss_after", "{:8.1f}"),
            ("peak MB", "peak", "{:7.1f}"), ("double ms/click", "double_cpu_ms", "{:15.3f}"))
@@ -241,10 +308,12 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for round_no in range(args.rounds):
             print(f"round {round_no + 1}\n{header()}")
-            for kind in ("bare", "fanbot"):
+            for kind in args.only or ("bare", "fanbot"):
                 results[kind].append(await run_once(kind, args.clicks, Path(tmp), round_no, args.database_url,
                                                     args.profile))
                 print(row(kind, results[kind][-1]) + ("" if results[kind][-1]["exact"] else "   NOT EXACT"), flush=True)
+    if args.only:
+        return 0
     med = {kind: {key: statistics.median(r[key] for r in rs) for _, key, _ in COLUMNS} for kind, rs in results.items()}
     where = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n{args.clicks} clicks, median of {args.rounds} rounds, fanbot on {where}\n{header()}")
@@ -270,6 +339,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clicks", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", help="run fanbot on this DATABASE_URL (PostgreSQL) instead of SQLite")
+    parser.add_argument("--only", choices=("bare", "fanbot"), action="append", help="run only this bot (profiling)")
     parser.add_argument("--profile", type=Path, help="write py-spy profiles (raw, for flamegraphs) of each bot here")
     parser.add_argument("--child", choices=("bare", "fanbot"), help=argparse.SUPPRESS)
     parser.add_argument("--guild", type=int, help=argparse.SUPPRESS)

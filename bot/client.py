@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -34,6 +35,19 @@ log = logging.getLogger(__name__)
 
 DISCORD_API_DEFAULT = discord.http.Route.BASE
 COMMAND_HASH_KEY = "command_tree_hash"
+GC_YOUNG_THRESHOLD = 3000
+
+
+def tune_gc() -> None:
+    """Collect the youngest generation every 3,000 net allocations instead of CPython's 700.
+
+    Profiled under a 10,000-click burst, the cyclic collector took about half of the bot's CPU: a
+    click lives a while (parsed interaction, message, view, request), so at 700 its objects were
+    promoted and the older generations walked again and again. At 3,000 most die young, and memory
+    after the burst stayed the same (at 10,000 it grew by ~30%). Process-wide and idempotent; never
+    lowers a threshold someone raised."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
 def intents() -> discord.Intents:
@@ -74,6 +88,8 @@ class FanBot(commands.Bot):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=FanbotTree,
+            # fanbot reads no messages (no message intents): a cache of them would only hold memory.
+            max_messages=None,
             **discord_options,
         )
         self.settings = settings
@@ -102,6 +118,7 @@ class FanBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
+        tune_gc()
         if self.settings.discord_api_base or self.settings.shard_count:
             await self._use_gateway_from_api()
         if self.http_session is None:

@@ -168,3 +168,24 @@ async def test_due_lists_only_open_polls_past_their_time_across_servers(db):
     await repo.close(soon, NOW, None)
     assert await repo.due(NOW + timedelta(hours=6)) == [(OTHER_GUILD, theirs), (GUILD, later)]
     assert await repo.unannounced() == [(GUILD, soon)]
+
+
+async def test_one_batch_larger_than_an_in_list_changes_and_adds_votes_exactly(db):
+    from bot.storage.polls import IN_CHUNK
+
+    repo = PollRepository(db)
+    stars = await add_stars(db, GUILD, "A", "B", "C", "D")
+    poll_id = await make_poll(repo, stars, options=3)
+    fans = IN_CHUNK + 700  # the voters' current choices need two IN (...) lists
+    first = await repo.apply_votes([VoteRequest(GUILD, poll_id, fan, option=fan % 3) for fan in range(fans)], NOW)
+    assert [o.status for o in first] == [OK] * fans
+    # Everyone presses again in one batch: the first half another option (a change), the rest the same.
+    again = [VoteRequest(GUILD, poll_id, fan, option=(fan + 1) % 3 if fan < fans // 2 else fan % 3)
+             for fan in range(fans)]
+    outcomes = await repo.apply_votes(again, NOW)
+    assert [o.status for o in outcomes] == [OK] * (fans // 2) + [SAME] * (fans - fans // 2)
+    expected = {}
+    for request in again:
+        expected[request.option] = expected.get(request.option, 0) + 1
+    assert await repo.counts(poll_id) == expected
+    assert await repo.voter_count(poll_id) == fans
