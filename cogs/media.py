@@ -15,7 +15,7 @@ from bot.domain.media import MediaItem
 from bot.errors import UserError
 from bot.services.media import Upload
 
-from ._common import followed_star_autocomplete, guild_id, reader_lang
+from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang
 from ._media_views import NO_PINGS, SubmissionButton, item_message, post_card, results_embed, title_text
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @moderator_only()
     async def add(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
                   url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
-                  star: str | None = None, tags: str | None = None, spoiler: bool = False,
+                  star: IdRef | None = None, tags: str | None = None, spoiler: bool = False,
                   credit: app_commands.Range[str, 1, 300] | None = None) -> None:
         if file is not None:  # downloading can take longer than Discord's 3 s
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -86,7 +86,7 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
     @moderator_only()
-    async def remove(self, interaction: discord.Interaction, item: str) -> None:
+    async def remove(self, interaction: discord.Interaction, item: IdRef) -> None:
         gone = await self.bot.services.media.remove(guild_id(interaction), item)
         text = reader_lang(interaction)._("Removed #{id} “{title}”.", id=gone.id, title=title_text(gone, 100))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -94,14 +94,14 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.command(name="show", description="Share one item from the library")
     @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
-    async def show(self, interaction: discord.Interaction, item: str) -> None:
+    async def show(self, interaction: discord.Interaction, item: IdRef) -> None:
         found = await self.bot.services.media.resolve(guild_id(interaction), item)
         await self._share(interaction, found)
 
     @app_commands.command(name="random", description="A random item, optionally of one star or tag")
     @app_commands.describe(star="Only items of this star", tag="Only items with this tag")
     @app_commands.autocomplete(star=followed_star_autocomplete)
-    async def random(self, interaction: discord.Interaction, star: str | None = None, tag: str | None = None) -> None:
+    async def random(self, interaction: discord.Interaction, star: IdRef | None = None, tag: str | None = None) -> None:
         found = await self.bot.services.media.random(guild_id(interaction), star=star, tag=tag)
         await self._share(interaction, found)
 
@@ -131,7 +131,7 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def submit(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
                      url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
-                     star: str | None = None, tags: str | None = None) -> None:
+                     star: IdRef | None = None, tags: str | None = None) -> None:
         gid = guild_id(interaction)
         if await self.bot.poster.channel_for(gid, "modlog") is None:
             raise UserError("media.submissions_closed")

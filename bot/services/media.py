@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..clock import Clock
 from ..domain.media import (MAX_CREDIT, FileType, MediaItem, Submission, check_media_url, clean_title, fold,
                             item_matches, link_kind, looks_like_media_type, parse_tags, sniff_file_type, tag_key)
+from ..domain.refs import Ref
 from ..domain.stars import Star
 from ..errors import FetchError, NotFound, UserError
 from ..net.addresses import AddressPolicy
@@ -66,7 +67,7 @@ class MediaService:
 
     # -- the library ------------------------------------------------------------------------------
     async def add(self, guild_id: int, actor_id: int, *, title: str, url: str | None = None,
-                  upload: Upload | None = None, star: str | None = None, tags: str | None = None,
+                  upload: Upload | None = None, star: "str | Ref | None" = None, tags: str | None = None,
                   spoiler: bool = False, credit: str | None = None) -> MediaItem:
         new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags,
                                           spoiler=spoiler, credit=credit)
@@ -88,12 +89,14 @@ class MediaService:
             await self._discard_name(gone.file_name)
         return gone
 
-    async def resolve(self, guild_id: int, ref: str) -> MediaItem:
+    async def resolve(self, guild_id: int, ref: "str | Ref") -> MediaItem:
         """An item from what a user typed: an autocomplete value (id:12), #12, 12, or its exact title."""
-        text = (ref or "").strip()
-        digits = text[3:] if text.startswith("id:") else text.lstrip("#")
-        if digits.isdigit() and len(digits) < 19:
-            item = await self.repo.get(guild_id, int(digits))
+        parsed = Ref.parse(ref)
+        text = parsed.text
+        digits = text.lstrip("#")
+        number = parsed.id if parsed.id is not None else (int(digits) if digits.isdigit() and len(digits) < 19 else None)
+        if number is not None:
+            item = await self.repo.get(guild_id, number)
             if item is not None:
                 return item
         if text:
@@ -109,7 +112,7 @@ class MediaService:
             return items[:limit]
         return [i for i in items if needle in fold(i.title) or needle == f"#{i.id}" or needle == str(i.id)][:limit]
 
-    async def random(self, guild_id: int, *, star: str | None = None, tag: str | None = None) -> MediaItem:
+    async def random(self, guild_id: int, *, star: "str | Ref | None" = None, tag: str | None = None) -> MediaItem:
         star_id = (await self._stars.resolve(guild_id, star)).id if star else None
         key = tag_key(tag) if tag and tag.strip() else None
         item = await self.repo.random_item(guild_id, star_id=star_id, tag=key)
@@ -134,7 +137,7 @@ class MediaService:
 
     # -- submissions ------------------------------------------------------------------------------
     async def submit(self, guild_id: int, submitter_id: int, *, title: str, url: str | None = None,
-                     upload: Upload | None = None, star: str | None = None, tags: str | None = None) -> Submission:
+                     upload: Upload | None = None, star: "str | Ref | None" = None, tags: str | None = None) -> Submission:
         new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags)
         try:
             sub_id = await self.repo.add_submission(new, submitter_id=submitter_id, now=self._clock.now())
@@ -186,13 +189,13 @@ class MediaService:
 
     # -- input and files --------------------------------------------------------------------------
     async def _prepare(self, guild_id: int, *, title: str, url: str | None, upload: Upload | None,
-                       star: str | None, tags: str | None, spoiler: bool = False,
+                       star: "str | Ref | None", tags: str | None, spoiler: bool = False,
                        credit: str | None = None) -> tuple[NewMedia, StoredFile | None]:
         """Validate everything cheap first, then download; nothing is stored until all checks pass."""
         clean = clean_title(title)
         tag_list = parse_tags(tags)
         credit_text = clean_title(credit, what="credit", limit=MAX_CREDIT) if credit and credit.strip() else None
-        star_id = (await self._stars.resolve(guild_id, star)).id if star and star.strip() else None
+        star_id = (await self._stars.resolve(guild_id, star)).id if star and Ref.parse(star).text else None
         if bool(url and url.strip()) == (upload is not None):
             raise UserError("media.link_or_file")
         if upload is None:

@@ -320,3 +320,12 @@ async def test_a_korean_server_gets_korean_cards_outcomes_and_daily_posts(start_
     assert greeting["content"].startswith("🎂 **송혜교 (Song Hye-kyo)**님, 생일 축하해요! 오늘 만 45세가 됐어요.")
     daily = [m for m in server.messages("media") if "오늘의 자료" in (m["content"] or "")]
     assert len(daily) == 1 and daily[0]["content"].startswith("🌸 **오늘의 자료**")
+
+
+async def test_the_id_transformer_hands_services_a_ref_from_the_autocomplete_value(start_bot, server: FanServer):
+    bot = await start_bot()
+    star = await bot.services.stars.follow(int(server.guild.id), "Han So-hee")
+    by_id = await server.invoke(server.fan, "stars info", star=f"id:{star.id}")
+    assert by_id.embeds[0]["title"] == "Han So-hee"
+    typed = await server.invoke(server.fan, "stars info", star=f"id:{star.id + 50}")  # an id that is not hers
+    assert typed.ephemeral and "does not follow a star called 'id:" in typed.content
