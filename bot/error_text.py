@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from .domain.discord_text import neutralise, truncate
-from .domain.notices import ChannelMention, RoleMention
+from .domain.notices import ChannelMention, RoleMention, UserMention
 from .i18n import N_, Lang, Nn_
 
 # code -> English source sentence; its {fields} are the error's data, rendered by field_text().
@@ -80,6 +80,41 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "poll.already_closed": N_("That poll is already closed; see its results with /poll results."),
     "poll.results_hidden": N_("This poll hides its results until it closes; check back after it closes."),
     "proposal.repeated": N_("You already proposed this pairing; each fan can propose a pairing once."),
+    # media
+    "title.empty": N_("The title is empty; give it a short title."),
+    "title.too_long": N_("The title is too long ({length} characters); keep it to {limit}."),
+    "credit.empty": N_("The credit is empty; give it a short credit."),
+    "credit.too_long": N_("The credit is too long ({length} characters); keep it to {limit}."),
+    "tag.too_long": N_("The tag '{tag}' is too long; keep tags to {limit} characters."),
+    "tag.bad_characters": N_("Tags may use letters, digits, spaces, - and _ only; separate them with commas."),
+    "tags.too_many": N_("Too many tags ({n}); at most {limit}."),
+    "media.link_in_library": N_("That link is already in the library. Use /media search to find it."),
+    "media.file_in_library": N_("That file is already in the library. Use /media search to find it."),
+    "media.link_in_queue": N_("That link is already waiting in the moderators' queue."),
+    "media.file_in_queue": N_("That file is already waiting in the moderators' queue."),
+    "media.already_removed": N_("That item was already removed."),
+    "media.not_found": N_("There is no such item in this server's library (it may have been removed). "
+                          "Use /media search to find one."),
+    "media.library_empty": N_("The library is empty. Moderators add items with /media add; fans use /media submit."),
+    "media.no_match": N_("Nothing in the library matches that; try another star or tag, or none."),
+    "media.empty_query": N_("Type something to search for: a title, a tag or a star's name."),
+    "media.link_or_file": N_("Give either a link (url) or a file (file), not both and not neither."),
+    "media.file_too_large": N_("That file is {size} MB; the limit is {limit} MB. Share a link to it instead."),
+    "media.wrong_type": N_("Only pictures (JPEG, PNG, GIF, WebP) and videos (MP4, MOV, WebM) can be kept."),
+    "media.download_failed": N_("fanbot could not download that file ({detail}); try again or share a link."),
+    "media.not_media": N_("That file is not a picture (JPEG, PNG, GIF, WebP) or video (MP4, MOV, WebM) whatever its "
+                          "name says; attach a real one or share a link."),
+    "media.file_missing": N_("The stored file of #{id} is missing from fanbot's media folder; a moderator can "
+                             "remove the item and add the file again."),
+    "media.submissions_closed": N_("Submissions are closed here until a moderator sets a mod-log channel "
+                                   "(/config channel)."),
+    "media.modlog_unreachable": N_("The moderators' channel is not reachable right now, so nothing was submitted; "
+                                   "try again later."),
+    "submission.gone": N_("That submission no longer exists; nothing to do."),
+    "submission.already_approved": N_("That submission was already approved; nothing changed."),
+    "submission.already_rejected": N_("That submission was already rejected; nothing changed."),
+    "submission.already_approved_by": N_("That submission was already approved by {moderator}; nothing changed."),
+    "submission.already_rejected_by": N_("That submission was already rejected by {moderator}; nothing changed."),
     # config
     "config.unknown_kind": N_("Unknown kind '{kind}'; use one of: {kinds}."),
     "config.bad_timezone": N_("'{name}' is not a time zone fanbot knows; use an IANA name such as Asia/Seoul or "
@@ -106,6 +141,8 @@ def field_text(lang: Lang, value: Any) -> str:
     """Data from an error made readable and inert: stars by this language's name, dates as it writes them."""
     if isinstance(value, RoleMention):
         return f"<@&{value.role_id}>"
+    if isinstance(value, UserMention):
+        return f"<@{value.user_id}>"
     if isinstance(value, ChannelMention):
         return f"<#{value.channel_id}>"
     if hasattr(value, "hangul") and hasattr(value, "name"):

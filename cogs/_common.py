@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.domain.refs import Ref
 from bot.domain.stars import Star
 from bot.i18n import Lang
 from bot.i18n.choose import reader_lang
@@ -14,7 +15,20 @@ from bot.i18n.choose import reader_lang
 if TYPE_CHECKING:
     from bot.client import FanBot
 
-__all__ = ["fanbot", "guild_id", "reader_lang", "star_choice", "star_label", "followed_star_autocomplete", "safe"]
+__all__ = ["fanbot", "guild_id", "reader_lang", "star_choice", "star_label", "followed_star_autocomplete", "safe",
+           "IdRef", "RefTransformer"]
+
+
+class RefTransformer(app_commands.Transformer):
+    """An option naming one thing: the autocomplete value "id:12" or whatever the user typed instead.
+
+    Parsed once here, so the services get a Ref and none of them reads "id:" prefixes on its own."""
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> Ref:
+        return Ref.parse(value)
+
+
+IdRef = app_commands.Transform[Ref, RefTransformer]
 
 
 def fanbot(interaction: discord.Interaction) -> "FanBot":

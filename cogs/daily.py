@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.i18n.choose import server_lang
 
 from ._media_views import birthday_message, item_message
 
@@ -50,11 +51,13 @@ class DailyCog(commands.Cog):
                 log.warning("daily %s post for guild %s failed; will retry", post.kind, post.guild_id, exc_info=True)
 
     async def _send(self, post: "DailyPost") -> None:
+        lang = await server_lang(self.bot, post.guild_id)
         if post.kind == "media":
             assert post.item is not None
-            kwargs = item_message(post.item, self.bot.services.media.root, heading="🌸 **Media of the day**")
+            heading = "🌸 **" + lang._("Media of the day") + "**"
+            kwargs = item_message(post.item, self.bot.services.media.root, lang, heading=heading)
         else:
-            kwargs = birthday_message(post)
+            kwargs = birthday_message(post, lang)
         message = await self.bot.poster.send(post.guild_id, "media" if post.kind == "media" else "birthdays",
                                              nonce=post.nonce, **kwargs)
         if message is None:

@@ -15,7 +15,7 @@ from bot.domain.media import MediaItem
 from bot.errors import UserError
 from bot.services.media import Upload
 
-from ._common import followed_star_autocomplete, guild_id
+from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang
 from ._media_views import NO_PINGS, SubmissionButton, item_message, post_card, results_embed, title_text
 
 if TYPE_CHECKING:
@@ -68,14 +68,15 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @moderator_only()
     async def add(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
                   url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
-                  star: str | None = None, tags: str | None = None, spoiler: bool = False,
+                  star: IdRef | None = None, tags: str | None = None, spoiler: bool = False,
                   credit: app_commands.Range[str, 1, 300] | None = None) -> None:
         if file is not None:  # downloading can take longer than Discord's 3 s
             await interaction.response.defer(ephemeral=True, thinking=True)
         item = await self.bot.services.media.add(
             guild_id(interaction), interaction.user.id, title=title, url=url, upload=upload_of(file), star=star,
             tags=tags, spoiler=spoiler, credit=credit)
-        text = f"Added #{item.id} “{title_text(item, 100)}” to the library."
+        text = reader_lang(interaction)._("Added #{id} “{title}” to the library.", id=item.id,
+                                          title=title_text(item, 100))
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
         else:
@@ -85,22 +86,22 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
     @moderator_only()
-    async def remove(self, interaction: discord.Interaction, item: str) -> None:
+    async def remove(self, interaction: discord.Interaction, item: IdRef) -> None:
         gone = await self.bot.services.media.remove(guild_id(interaction), item)
-        await interaction.response.send_message(f"Removed #{gone.id} “{title_text(gone, 100)}”.", ephemeral=True,
-                                                allowed_mentions=NO_PINGS)
+        text = reader_lang(interaction)._("Removed #{id} “{title}”.", id=gone.id, title=title_text(gone, 100))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show", description="Share one item from the library")
     @app_commands.describe(item="Its number or title")
     @app_commands.autocomplete(item=item_autocomplete)
-    async def show(self, interaction: discord.Interaction, item: str) -> None:
+    async def show(self, interaction: discord.Interaction, item: IdRef) -> None:
         found = await self.bot.services.media.resolve(guild_id(interaction), item)
         await self._share(interaction, found)
 
     @app_commands.command(name="random", description="A random item, optionally of one star or tag")
     @app_commands.describe(star="Only items of this star", tag="Only items with this tag")
     @app_commands.autocomplete(star=followed_star_autocomplete)
-    async def random(self, interaction: discord.Interaction, star: str | None = None, tag: str | None = None) -> None:
+    async def random(self, interaction: discord.Interaction, star: IdRef | None = None, tag: str | None = None) -> None:
         found = await self.bot.services.media.random(guild_id(interaction), star=star, tag=tag)
         await self._share(interaction, found)
 
@@ -108,15 +109,16 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.describe(query="Words from the title, a tag or a star's name")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100]) -> None:
         items = await self.bot.services.media.search(guild_id(interaction), query)
+        lang = reader_lang(interaction)
         if not items:
-            await interaction.response.send_message("Nothing in the library matches that. Try a star's name or a tag.",
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                lang._("Nothing in the library matches that. Try a star's name or a tag."), ephemeral=True)
             return
-        await interaction.response.send_message(embed=results_embed(items, query), ephemeral=True,
+        await interaction.response.send_message(embed=results_embed(items, query, lang), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
     async def _share(self, interaction: discord.Interaction, item: MediaItem) -> None:
-        kwargs = item_message(item, self.bot.services.media.root)
+        kwargs = item_message(item, self.bot.services.media.root, reader_lang(interaction))
         if "file" in kwargs:
             await interaction.response.defer(thinking=True)  # re-uploading a stored file can be slow
             await interaction.followup.send(**kwargs)
@@ -129,10 +131,10 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def submit(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300],
                      url: app_commands.Range[str, 1, 4000] | None = None, file: discord.Attachment | None = None,
-                     star: str | None = None, tags: str | None = None) -> None:
+                     star: IdRef | None = None, tags: str | None = None) -> None:
         gid = guild_id(interaction)
         if await self.bot.poster.channel_for(gid, "modlog") is None:
-            raise UserError("Submissions are closed here until a moderator sets a mod-log channel (/config channel).")
+            raise UserError("media.submissions_closed")
         await interaction.response.defer(ephemeral=True, thinking=True)
         media = self.bot.services.media
         sub = await media.submit(gid, interaction.user.id, title=title, url=url, upload=upload_of(file), star=star,
@@ -140,11 +142,11 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
         message = await post_card(self.bot, sub)
         if message is None:
             await media.withdraw(sub)
-            raise UserError("The moderators' channel is not reachable right now, so nothing was submitted; "
-                            "try again later.")
+            raise UserError("media.modlog_unreachable")
         await interaction.followup.send(
-            f"Thanks! Submission #{sub.id} “{title_text(sub, 100)}” is waiting for a moderator. You will be "
-            "mentioned in the media channel when it is decided.", ephemeral=True, allowed_mentions=NO_PINGS)
+            reader_lang(interaction)._("Thanks! Submission #{id} “{title}” is waiting for a moderator. You will be "
+                                       "mentioned in the media channel when it is decided.", id=sub.id,
+                                       title=title_text(sub, 100)), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 async def setup(bot: "FanBot") -> None:

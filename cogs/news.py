@@ -16,7 +16,7 @@ from bot.services.ingest import CycleReport
 from bot.services.news import POLL_EVERY, POLL_JOB
 from bot.storage.feeds import FeedSource
 
-from ._common import followed_star_autocomplete, guild_id, reader_lang, safe
+from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe
 from ._news_text import story_line, whole_lines
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
     @app_commands.describe(feed="One of the feeds in /feeds list")
     @app_commands.autocomplete(feed=feed_autocomplete)
     @moderator_only()
-    async def remove(self, interaction: discord.Interaction, feed: str) -> None:
+    async def remove(self, interaction: discord.Interaction, feed: IdRef) -> None:
         gone = await self.bot.services.news.remove_feed(guild_id(interaction), feed)
         text = reader_lang(interaction)._("Removed the feed **{feed}**.", feed=safe(gone.label, 200))
         await interaction.response.send_message(text, ephemeral=True)
@@ -146,7 +146,7 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
     @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
-    async def add_star_search(self, interaction: discord.Interaction, star: str) -> None:
+    async def add_star_search(self, interaction: discord.Interaction, star: IdRef) -> None:
         services = self.bot.services
         gid = guild_id(interaction)
         found = await services.stars.resolve(gid, star)
@@ -169,7 +169,7 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Recent ne
     @app_commands.describe(star="Only stories naming her", count="How many (1-10)")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     async def latest(
-        self, interaction: discord.Interaction, star: str | None = None, count: app_commands.Range[int, 1, 10] = 5
+        self, interaction: discord.Interaction, star: IdRef | None = None, count: app_commands.Range[int, 1, 10] = 5
     ) -> None:
         services = self.bot.services
         gid = guild_id(interaction)

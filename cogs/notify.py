@@ -14,7 +14,7 @@ from bot.domain.notices import RoleMention
 from bot.domain.stars import Star
 from bot.errors import UserError
 
-from ._common import followed_star_autocomplete, guild_id, reader_lang, safe
+from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -58,7 +58,7 @@ class NotifyCog(commands.GroupCog, group_name="notify", group_description="Get p
     @app_commands.command(name="add", description="Get pinged when news about a star is posted")
     @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
-    async def add(self, interaction: discord.Interaction, star: str) -> None:
+    async def add(self, interaction: discord.Interaction, star: IdRef) -> None:
         found = await self.bot.services.stars.resolve(guild_id(interaction), star)
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         member = interaction.user
@@ -86,7 +86,7 @@ class NotifyCog(commands.GroupCog, group_name="notify", group_description="Get p
     @app_commands.command(name="remove", description="Stop getting pinged for a star")
     @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
-    async def remove(self, interaction: discord.Interaction, star: str) -> None:
+    async def remove(self, interaction: discord.Interaction, star: IdRef) -> None:
         found = await self.bot.services.stars.resolve(guild_id(interaction), star)
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         member = interaction.user

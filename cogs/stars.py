@@ -13,7 +13,7 @@ from bot.checks import moderator_only
 from bot.domain.stars import Star
 from bot.i18n import Lang
 
-from ._common import followed_star_autocomplete, guild_id, reader_lang, safe, star_label
+from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe, star_label
 from ._news_text import story_lines
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
     @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
-    async def unfollow(self, interaction: discord.Interaction, star: str) -> None:
+    async def unfollow(self, interaction: discord.Interaction, star: IdRef) -> None:
         gone = await self.bot.services.stars.unfollow(guild_id(interaction), star)
         lang = reader_lang(interaction)
         await interaction.response.send_message(lang._("No longer following {star}.", star=describe_star(gone, lang, birthday=False)))
@@ -92,7 +92,7 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
     async def edit(
         self,
         interaction: discord.Interaction,
-        star: str,
+        star: IdRef,
         hangul: str | None = None,
         aliases: str | None = None,
         birthday: str | None = None,
@@ -122,7 +122,7 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
     @app_commands.command(name="info", description="Names, birthday, latest news and media of a star")
     @app_commands.describe(star="One of the stars this server follows")
     @app_commands.autocomplete(star=followed_star_autocomplete)
-    async def info(self, interaction: discord.Interaction, star: str) -> None:
+    async def info(self, interaction: discord.Interaction, star: IdRef) -> None:
         services = self.bot.services
         lang = reader_lang(interaction)
         found = await services.stars.resolve(guild_id(interaction), star)

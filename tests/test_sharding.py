@@ -153,7 +153,7 @@ async def test_concurrent_identifies_in_one_bucket_queue_up() -> None:
     assert times == [1000.0, 1005.5, 1011.0]
 
 
-async def test_every_query_that_selects_due_work_keeps_to_its_shards(tmp_path) -> None:
+async def test_every_query_that_selects_due_work_keeps_to_its_shards(any_db) -> None:
     """One server on each of two shards with work of every kind: each process sees only its own."""
     from bot.storage.announcements import AnnouncementRepository
     from bot.storage.guilds import GuildRepository
@@ -164,32 +164,29 @@ async def test_every_query_that_selects_due_work_keeps_to_its_shards(tmp_path) -
     rng = random.Random(5)
     guilds = {shard_id: guild_on(shard_id, 2, rng) for shard_id in (0, 1)}
     old = to_db(NOW - timedelta(hours=1))
-    db = await Database.open(tmp_path / "work.db")
-    try:
-        for guild_id in guilds.values():
-            await db.execute("INSERT INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
-            await db.execute("INSERT INTO guild_channels (guild_id, kind, channel_id) VALUES (?, 'news', 1)",
-                             (guild_id,))
-            await db.execute("INSERT INTO stars (guild_id, name, name_key) VALUES (?, 'IU', 'iu')", (guild_id,))
-            story = await db.execute(
-                "INSERT INTO news_stories (guild_id, title, title_key, discovered_at) VALUES (?, 't', 't', ?)",
-                (guild_id, old))
-            await db.execute("INSERT INTO announcements (story_id, guild_id, nonce, created_at) VALUES (?, ?, ?, ?)",
-                             (story, guild_id, f"n{story}", old))
-            await db.execute("INSERT INTO announcement_digests (guild_id, channel_id, nonce, created_at) "
-                             "VALUES (?, 1, ?, ?)", (guild_id, f"d{guild_id}", old))
-            await db.execute("INSERT INTO media_submissions (guild_id, submitter_id, title, kind, url, url_key, "
-                             "submitted_at) VALUES (?, 1, 't', 'link', 'https://x.example/', 'x', ?)", (guild_id, old))
-            await db.execute("INSERT INTO daily_posts (guild_id, kind, local_date, nonce, claimed_at) "
-                             "VALUES (?, 'media', '2026-11-29', 'n', ?)", (guild_id, old))
-        for shard_id, guild_id in guilds.items():
-            mine = ShardScope(2, (shard_id,))
-            assert await AnnouncementRepository(db).guilds_with_work(NOW, mine) == [guild_id]
-            assert [s.guild_id for s in await MediaRepository(db).cardless(NOW, mine)] == [guild_id]
-            assert [r["guild_id"] for r in await DailyRepository(db).unsent(mine)] == [guild_id]
-            assert await GuildRepository(db).guild_ids(mine) == [guild_id]
-            assert [s.guild_id for s in await StarRepository(db).all_followed(mine)] == [guild_id]
-        assert sorted(await AnnouncementRepository(db).guilds_with_work(NOW)) == sorted(guilds.values())
-        assert len(await StarRepository(db).all_followed()) == 2
-    finally:
-        await db.close()
+    db = any_db
+    for guild_id in guilds.values():
+        await db.execute("INSERT INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
+        await db.execute("INSERT INTO guild_channels (guild_id, kind, channel_id) VALUES (?, 'news', 1)",
+                         (guild_id,))
+        await db.execute("INSERT INTO stars (guild_id, name, name_key) VALUES (?, 'IU', 'iu')", (guild_id,))
+        story = await db.execute_returning(
+            "INSERT INTO news_stories (guild_id, title, title_key, discovered_at) VALUES (?, 't', 't', ?) RETURNING id",
+            (guild_id, old))
+        await db.execute("INSERT INTO announcements (story_id, guild_id, nonce, created_at) VALUES (?, ?, ?, ?)",
+                         (story, guild_id, f"n{story}", old))
+        await db.execute("INSERT INTO announcement_digests (guild_id, channel_id, nonce, created_at) "
+                         "VALUES (?, 1, ?, ?)", (guild_id, f"d{guild_id}", old))
+        await db.execute("INSERT INTO media_submissions (guild_id, submitter_id, title, kind, url, url_key, "
+                         "submitted_at) VALUES (?, 1, 't', 'link', 'https://x.example/', 'x', ?)", (guild_id, old))
+        await db.execute("INSERT INTO daily_posts (guild_id, kind, local_date, nonce, claimed_at) "
+                         "VALUES (?, 'media', '2026-11-29', 'n', ?)", (guild_id, old))
+    for shard_id, guild_id in guilds.items():
+        mine = ShardScope(2, (shard_id,))
+        assert await AnnouncementRepository(db).guilds_with_work(NOW, mine) == [guild_id]
+        assert [s.guild_id for s in await MediaRepository(db).cardless(NOW, mine)] == [guild_id]
+        assert [r["guild_id"] for r in await DailyRepository(db).unsent(mine)] == [guild_id]
+        assert await GuildRepository(db).guild_ids(mine) == [guild_id]
+        assert [s.guild_id for s in await StarRepository(db).all_followed(mine)] == [guild_id]
+    assert sorted(await AnnouncementRepository(db).guilds_with_work(NOW)) == sorted(guilds.values())
+    assert len(await StarRepository(db).all_followed()) == 2

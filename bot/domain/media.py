@@ -81,9 +81,9 @@ def clean_title(raw: str, *, what: str = "title", limit: int = MAX_TITLE) -> str
     neutralised when shown, so they are kept here as the fan typed them."""
     text = display_text(raw)
     if not text:
-        raise UserError(f"The {what} is empty; give it a short {what}.")
+        raise UserError(f"{what}.empty")
     if len(text) > limit:
-        raise UserError(f"The {what} is too long ({len(text)} characters); keep it to {limit}.")
+        raise UserError(f"{what}.too_long", length=len(text), limit=limit)
     return text
 
 
@@ -98,12 +98,12 @@ def parse_tags(raw: str | None) -> tuple[str, ...]:
         if not tag:
             continue
         if len(tag) > MAX_TAG:
-            raise UserError(f"The tag '{tag[:MAX_TAG]}…' is too long; keep tags to {MAX_TAG} characters.")
+            raise UserError("tag.too_long", tag=tag[:MAX_TAG] + "…", limit=MAX_TAG)
         if not _TAG_CHARS.match(tag):
-            raise UserError("Tags may use letters, digits, spaces, - and _ only; separate them with commas.")
+            raise UserError("tag.bad_characters")
         out.setdefault(tag, None)
     if len(out) > MAX_TAGS:
-        raise UserError(f"Too many tags ({len(out)}); at most {MAX_TAGS}.")
+        raise UserError("tags.too_many", n=len(out), limit=MAX_TAGS)
     return tuple(out)
 
 

@@ -22,6 +22,13 @@ class ChannelMention:
 
 
 @dataclass(frozen=True, slots=True)
+class UserMention:
+    """A member shown as <@id> (never a ping: notices and errors allow no mentions)."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RoleMention:
     """A role shown as <@&id> in a notice or an error (never a ping: those messages allow no mentions)."""
 

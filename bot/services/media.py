@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..clock import Clock
 from ..domain.media import (MAX_CREDIT, FileType, MediaItem, Submission, check_media_url, clean_title, fold,
                             item_matches, link_kind, looks_like_media_type, parse_tags, sniff_file_type, tag_key)
+from ..domain.refs import Ref
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import Star
 from ..errors import FetchError, NotFound, UserError
@@ -68,7 +69,7 @@ class MediaService:
 
     # -- the library ------------------------------------------------------------------------------
     async def add(self, guild_id: int, actor_id: int, *, title: str, url: str | None = None,
-                  upload: Upload | None = None, star: str | None = None, tags: str | None = None,
+                  upload: Upload | None = None, star: "str | Ref | None" = None, tags: str | None = None,
                   spoiler: bool = False, credit: str | None = None) -> MediaItem:
         new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags,
                                           spoiler=spoiler, credit=credit)
@@ -85,25 +86,26 @@ class MediaService:
         item = await self.resolve(guild_id, ref)
         gone = await self.repo.remove(guild_id, item.id)
         if gone is None:
-            raise NotFound("That item was already removed.")
+            raise NotFound("media.already_removed")
         if gone.file_name:
             await self._discard_name(gone.file_name)
         return gone
 
-    async def resolve(self, guild_id: int, ref: str) -> MediaItem:
+    async def resolve(self, guild_id: int, ref: "str | Ref") -> MediaItem:
         """An item from what a user typed: an autocomplete value (id:12), #12, 12, or its exact title."""
-        text = (ref or "").strip()
-        digits = text[3:] if text.startswith("id:") else text.lstrip("#")
-        if digits.isdigit() and len(digits) < 19:
-            item = await self.repo.get(guild_id, int(digits))
+        parsed = Ref.parse(ref)
+        text = parsed.text
+        digits = text.lstrip("#")
+        number = parsed.id if parsed.id is not None else (int(digits) if digits.isdigit() and len(digits) < 19 else None)
+        if number is not None:
+            item = await self.repo.get(guild_id, number)
             if item is not None:
                 return item
         if text:
             item = await self.repo.by_title(guild_id, text)
             if item is not None:
                 return item
-        raise NotFound("There is no such item in this server's library (it may have been removed). "
-                       "Use /media search to find one.")
+        raise NotFound("media.not_found")
 
     async def autocomplete(self, guild_id: int, current: str, limit: int = 25) -> list[MediaItem]:
         items = await self.repo.list_items(guild_id)
@@ -112,19 +114,19 @@ class MediaService:
             return items[:limit]
         return [i for i in items if needle in fold(i.title) or needle == f"#{i.id}" or needle == str(i.id)][:limit]
 
-    async def random(self, guild_id: int, *, star: str | None = None, tag: str | None = None) -> MediaItem:
+    async def random(self, guild_id: int, *, star: "str | Ref | None" = None, tag: str | None = None) -> MediaItem:
         star_id = (await self._stars.resolve(guild_id, star)).id if star else None
         key = tag_key(tag) if tag and tag.strip() else None
         item = await self.repo.random_item(guild_id, star_id=star_id, tag=key)
         if item is None:
             if star_id is None and key is None:
-                raise NotFound("The library is empty. Moderators add items with /media add; fans use /media submit.")
-            raise NotFound("Nothing in the library matches that; try another star or tag, or none.")
+                raise NotFound("media.library_empty")
+            raise NotFound("media.no_match")
         return item
 
     async def search(self, guild_id: int, query: str, limit: int = SEARCH_LIMIT) -> list[MediaItem]:
         if not fold(query or ""):
-            raise UserError("Type something to search for: a title, a tag or a star's name.")
+            raise UserError("media.empty_query")
         names = {s.id: s.all_names for s in await self._stars.list(guild_id)}
         found = []
         for item in await self.repo.list_items(guild_id):
@@ -137,7 +139,7 @@ class MediaService:
 
     # -- submissions ------------------------------------------------------------------------------
     async def submit(self, guild_id: int, submitter_id: int, *, title: str, url: str | None = None,
-                     upload: Upload | None = None, star: str | None = None, tags: str | None = None) -> Submission:
+                     upload: Upload | None = None, star: "str | Ref | None" = None, tags: str | None = None) -> Submission:
         new, stored = await self._prepare(guild_id, title=title, url=url, upload=upload, star=star, tags=tags)
         try:
             sub_id = await self.repo.add_submission(new, submitter_id=submitter_id, now=self._clock.now())
@@ -164,7 +166,7 @@ class MediaService:
     async def get_submission(self, guild_id: int, submission_id: int) -> Submission:
         sub = await self.repo.get_submission(guild_id, submission_id)
         if sub is None:
-            raise NotFound("That submission no longer exists; nothing to do.")
+            raise NotFound("submission.gone")
         return sub
 
     async def approve(self, guild_id: int, submission_id: int, moderator_id: int) -> tuple[Submission, MediaItem]:
@@ -189,19 +191,19 @@ class MediaService:
 
     # -- input and files --------------------------------------------------------------------------
     async def _prepare(self, guild_id: int, *, title: str, url: str | None, upload: Upload | None,
-                       star: str | None, tags: str | None, spoiler: bool = False,
+                       star: "str | Ref | None", tags: str | None, spoiler: bool = False,
                        credit: str | None = None) -> tuple[NewMedia, StoredFile | None]:
         """Validate everything cheap first, then download; nothing is stored until all checks pass."""
         clean = clean_title(title)
         tag_list = parse_tags(tags)
         credit_text = clean_title(credit, what="credit", limit=MAX_CREDIT) if credit and credit.strip() else None
-        star_id = (await self._stars.resolve(guild_id, star)).id if star and star.strip() else None
+        star_id = (await self._stars.resolve(guild_id, star)).id if star and Ref.parse(star).text else None
         if bool(url and url.strip()) == (upload is not None):
-            raise UserError("Give either a link (url) or a file (file), not both and not neither.")
+            raise UserError("media.link_or_file")
         if upload is None:
             link, key = check_media_url(url or "")
             if await self.repo.has_url(guild_id, key):
-                raise UserError("That link is already in the library. Use /media search to find it.")
+                raise UserError("media.link_in_library")
             return NewMedia(guild_id, clean, link_kind(link), url=link, url_key=key, star_id=star_id, tags=tag_list,
                             credit=credit_text, spoiler=spoiler), None
         stored = await self._download(guild_id, upload)
@@ -212,22 +214,20 @@ class MediaService:
     async def _download(self, guild_id: int, upload: Upload) -> StoredFile:
         cap = self._settings.media_max_bytes
         if upload.size > cap:
-            raise UserError(f"That file is {upload.size / 1048576:.0f} MB; the limit is {cap / 1048576:.0f} MB. "
-                            "Share a link to it instead.")
+            raise UserError("media.file_too_large", size=round(upload.size / 1048576), limit=round(cap / 1048576))
         if not looks_like_media_type(upload.content_type):
-            raise UserError("Only pictures (JPEG, PNG, GIF, WebP) and videos (MP4, MOV, WebM) can be kept.")
+            raise UserError("media.wrong_type")
         try:
             result = await self._fetcher().fetch(upload.url, max_bytes=cap)
         except FetchError as error:
             log.warning("could not download attachment %s: %s", upload.filename, error)
-            raise UserError(f"fanbot could not download that file ({error}); try again or share a link.") from None
+            raise UserError("media.download_failed", detail=str(error)) from None
         kind = sniff_file_type(result.body[:64])
         if kind is None:
-            raise UserError("That file is not a picture (JPEG, PNG, GIF, WebP) or video (MP4, MOV, WebM) "
-                            "whatever its name says; attach a real one or share a link.")
+            raise UserError("media.not_media")
         digest = hashlib.sha256(result.body).hexdigest()
         if await self.repo.has_file(guild_id, digest):
-            raise UserError("That file is already in the library. Use /media search to find it.")
+            raise UserError("media.file_in_library")
         name = f"{guild_id}/{digest}.{kind.ext}"
         await asyncio.to_thread(_write_atomically, self.path_of(name), result.body)
         return StoredFile(name, digest, kind)

@@ -14,6 +14,7 @@ from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
 from ..domain.discord_text import display_text, truncate
+from ..domain.refs import Ref
 from ..domain.stars import Star
 from ..domain.urls import check_http_url
 from ..errors import FeedError, FetchError, NotFound, UnsafeURL, UserError
@@ -192,11 +193,13 @@ class NewsService:
         assert fresh is not None
         return AddedFeed(fresh, created, len(parsed.items), report.new_stories)
 
-    async def resolve_feed(self, guild_id: int, ref: str) -> FeedSource:
-        ref = (ref or "").strip()
+    async def resolve_feed(self, guild_id: int, ref: "str | Ref") -> FeedSource:
+        """A feed of this server: an autocomplete value (id:12), its URL or its name."""
+        parsed = Ref.parse(ref)
+        text = parsed.text
         feeds = await self.feeds.list(guild_id)
         for feed in feeds:
-            if ref == f"id:{feed.id}" or ref == feed.url or (feed.name and ref.casefold() == feed.name.casefold()):
+            if parsed.id == feed.id or text == feed.url or (feed.name and text.casefold() == feed.name.casefold()):
                 return feed
         raise NotFound("feed.not_found")
 

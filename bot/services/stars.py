@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
+from ..domain.refs import Ref
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import (
     Star,
@@ -93,7 +94,7 @@ class StarService:
         await self._emit("followed", star)
         return star
 
-    async def unfollow(self, guild_id: int, star_ref: str) -> Star:
+    async def unfollow(self, guild_id: int, star_ref: "str | Ref") -> Star:
         star = await self.resolve(guild_id, star_ref)
         await self._repo.set_followed(star.id, False)
         await self._emit("unfollowed", star)
@@ -102,7 +103,7 @@ class StarService:
     async def edit(
         self,
         guild_id: int,
-        star_ref: str,
+        star_ref: "str | Ref",
         *,
         hangul: str | None = None,
         aliases: str | None = None,
@@ -135,13 +136,14 @@ class StarService:
     async def get(self, guild_id: int, star_id: int) -> Star | None:
         return await self._repo.get(guild_id, star_id)
 
-    async def resolve(self, guild_id: int, ref: str) -> Star:
+    async def resolve(self, guild_id: int, ref: "str | Ref") -> Star:
         """A followed star of this server from what a user typed: an autocomplete id or any of her names."""
-        ref = (ref or "").strip()
-        if ref.startswith("id:") and ref[3:].isdigit():
-            star = await self._repo.get(guild_id, int(ref[3:]))
+        parsed = Ref.parse(ref)
+        if parsed.id is not None:
+            star = await self._repo.get(guild_id, parsed.id)
             if star is not None and star.followed:
                 return star
+        ref = parsed.text
         key = name_key(ref)
         if key:
             star = await self._repo.by_key(guild_id, key)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..domain.media import MediaItem, Submission
+from ..domain.notices import UserMention
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import Conflict, NotFound, UniqueViolation
 from .database import Database, Row, Transaction
@@ -36,11 +37,12 @@ class NewMedia:
     spoiler: bool = False
 
 
-def _duplicate(error: UniqueViolation, what: str) -> Conflict:
+def _duplicate(error: UniqueViolation, where: str) -> Conflict:
+    """`where` is "library" or "queue"; the error code says which thing is already there."""
     if "url_key" in error.columns:
-        return Conflict(f"That link is already {what}. Use /media search to find it.")
+        return Conflict(f"media.link_in_{where}")
     if "file_sha256" in error.columns:
-        return Conflict(f"That file is already {what}. Use /media search to find it.")
+        return Conflict(f"media.file_in_{where}")
     raise error
 
 
@@ -66,7 +68,7 @@ class MediaRepository:
                  new.file_sha256, new.star_id, new.credit, int(new.spoiler), added_by, to_db(now), submission_id),
             )
         except UniqueViolation as error:
-            raise _duplicate(error, "in the library") from None
+            raise _duplicate(error, "library") from None
         await tx.executemany("INSERT INTO media_tags (item_id, tag) VALUES (?, ?)", [(item_id, t) for t in new.tags])
         return int(item_id)
 
@@ -134,7 +136,7 @@ class MediaRepository:
                  new.file_sha256, new.star_id, ",".join(new.tags), int(new.spoiler), to_db(now)),
             ))
         except UniqueViolation as error:
-            raise _duplicate(error, "waiting in the moderators' queue") from None
+            raise _duplicate(error, "queue") from None
 
     async def withdraw(self, guild_id: int, submission_id: int) -> None:
         """Forget a submission that never reached the moderators (its card could not be posted)."""
@@ -195,9 +197,10 @@ class MediaRepository:
         row = await tx.fetchone("SELECT status, decided_by FROM media_submissions WHERE guild_id = ? AND id = ?",
                                 (guild_id, submission_id))
         if row is None:
-            return NotFound("That submission no longer exists; nothing to do.")
-        by = f" by <@{row['decided_by']}>" if row["decided_by"] else ""
-        return Conflict(f"That submission was already {row['status']}{by}; nothing changed.")
+            return NotFound("submission.gone")
+        if row["decided_by"]:
+            return Conflict(f"submission.already_{row['status']}_by", moderator=UserMention(row["decided_by"]))
+        return Conflict(f"submission.already_{row['status']}")
 
 
 class DailyRepository:

@@ -169,8 +169,7 @@ async def test_the_history_check_reads_the_latest_fifty_messages(start_bot, serv
     assert len(posts_to(double, server.channels["news"])) == (0 if found else 1)
 
 
-@pytest.mark.parametrize(("status", "reason"), [(403, "fanbot lacks permission there"),
-                                               (404, "the channel no longer exists")])
+@pytest.mark.parametrize(("status", "reason"), [(403, "no_permission"), (404, "channel_gone")])
 async def test_a_retried_digest_refused_by_the_channel_waits_whole_and_is_not_posted_twice(
         start_bot, server, double, clock, monkeypatch, caplog, status, reason):
     bot, song, _han, _sr, _hr = await news_server(start_bot, server, clock)

@@ -283,3 +283,49 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     en_board = await server.invoke(en_fan, "collab leaderboard")
     en_spans = [line.split("`")[1] for line in en_board.embeds[0]["description"].splitlines()]
     assert len({len(s) for s in en_spans}) == 1 and en_spans[0].startswith("1.  1 win · 2 votes")
+
+
+async def test_a_korean_server_gets_korean_cards_outcomes_and_daily_posts(start_bot, double, server: FanServer, clock):
+    from datetime import datetime, timezone
+
+    clock.set(datetime(2026, 11, 22, 3, 1, tzinfo=timezone.utc))  # 12:01 in Seoul, on Song Hye-kyo's birthday
+    server.guild.set_preferred_locale("ko")
+    bot = await start_bot()
+    await server.configure(bot)
+    await server.invoke(server.mod, "stars follow", name="Song Hye-kyo")
+    ko_fan = server.guild.add_member("지민", locale="ko")
+    sub = await server.invoke(ko_fan, "media submit", title="고양이랑 노는 혜교", url="https://www.youtube.com/watch?v=k1",
+                              star="송혜교", tags="고양이, 귀여움")
+    assert sub.all_text.startswith("고마워요! 제안 #1 “고양이랑 노는 혜교”이(가) 관리자 검토를")
+    card = server.messages("modlog")[-1]
+    embed = card["embeds"][0]
+    assert embed["title"] == "제안 #1: 고양이랑 노는 혜교"
+    assert {f["name"] for f in embed["fields"]} >= {"보낸 사람", "링크", "스타", "태그"}
+    assert [c["label"] for row in card["components"] for c in row["components"]] == ["승인", "거절"]
+    assert {f["name"]: f["value"] for f in embed["fields"]}["스타"] == "송혜교"
+
+    await server.click(server.mod, card, "media:approve:1")  # an en-US moderator: the card stays Korean
+    card = server.messages("modlog")[-1]
+    assert card["embeds"][0]["fields"][-1]["value"] == f"<@{server.mod.id}>님이 승인했어요. 이제 자료실 #1이에요."
+    told = await double.wait_for_message(server.channels["media"].id, lambda m: ko_fan.id in (m["content"] or ""))
+    assert "고마워요! 제안한 자료가 자료실에 들어갔어요" in told["content"]
+
+    found = await server.invoke(ko_fan, "media search", query="고양이")  # Hangul search
+    assert found.embeds[0]["title"] == "“고양이” 검색 결과" and "고양이랑 노는 혜교" in found.embeds[0]["description"]
+    en_found = await server.invoke(server.fan, "media search", query="귀여움")  # Hangul tag, English reader
+    assert en_found.embeds[0]["title"] == "Media matching “귀여움”"
+
+    await bot.scheduler.run_once(force=True)
+    [greeting] = server.messages("birthdays")
+    assert greeting["content"].startswith("🎂 **송혜교 (Song Hye-kyo)**님, 생일 축하해요! 오늘 만 45세가 됐어요.")
+    daily = [m for m in server.messages("media") if "오늘의 자료" in (m["content"] or "")]
+    assert len(daily) == 1 and daily[0]["content"].startswith("🌸 **오늘의 자료**")
+
+
+async def test_the_id_transformer_hands_services_a_ref_from_the_autocomplete_value(start_bot, server: FanServer):
+    bot = await start_bot()
+    star = await bot.services.stars.follow(int(server.guild.id), "Han So-hee")
+    by_id = await server.invoke(server.fan, "stars info", star=f"id:{star.id}")
+    assert by_id.embeds[0]["title"] == "Han So-hee"
+    typed = await server.invoke(server.fan, "stars info", star=f"id:{star.id + 50}")  # an id that is not hers
+    assert typed.ephemeral and "does not follow a star called 'id:" in typed.content

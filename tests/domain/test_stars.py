@@ -81,3 +81,12 @@ def test_errors_carry_a_code_and_the_limit_not_a_sentence():
     with pytest.raises(UserError) as caught:
         clean_name("bad alias!", what="alias")
     assert caught.value.code == "alias.bad_character" and caught.value.data == {"character": "'!'"}
+
+
+def test_a_ref_is_an_autocomplete_id_or_the_text_typed():
+    from bot.domain.refs import Ref
+
+    assert Ref.parse("id:12") == Ref("id:12", 12)
+    assert Ref.parse("  Song Hye-kyo ") == Ref("Song Hye-kyo")
+    assert Ref.parse("id:12x").id is None and Ref.parse("id:" + "9" * 19).id is None
+    assert Ref.parse(None) == Ref("") and Ref.parse(Ref("x", 3)) == Ref("x", 3)

@@ -27,7 +27,7 @@ def link(title: str, key: str, guild: int = G) -> NewMedia:
 async def test_the_same_link_twice_in_one_server_is_refused_by_the_constraint(media_db):
     repo = MediaRepository(media_db)
     first = await repo.add_item(link("a", "https://e.com/x"), added_by=1, now=NOW)
-    with pytest.raises(Conflict, match="already in the library"):
+    with pytest.raises(Conflict, match="media.link_in_library"):
         await repo.add_item(link("b", "https://e.com/x"), added_by=1, now=NOW)
     await repo.add_item(link("other server", "https://e.com/x", guild=222), added_by=1, now=NOW)
     assert await repo.count(G) == 1
@@ -39,7 +39,7 @@ async def test_the_same_file_twice_is_refused_and_a_row_is_a_link_or_a_file(medi
     repo = MediaRepository(media_db)
     photo = NewMedia(G, "p", "image", file_name="111/ab.png", file_type="image/png", file_sha256="ab")
     await repo.add_item(photo, added_by=1, now=NOW)
-    with pytest.raises(Conflict, match="file is already"):
+    with pytest.raises(Conflict, match="media.file_in_"):
         await repo.add_item(photo, added_by=1, now=NOW)
     with pytest.raises(Exception):  # neither link nor file: the CHECK constraint
         await repo.add_item(NewMedia(G, "empty", "link"), added_by=1, now=NOW)
@@ -53,7 +53,7 @@ async def test_two_moderators_approving_at_once_add_exactly_one_item(media_db):
     wins = [r for r in results if not isinstance(r, BaseException)]
     losses = [r for r in results if isinstance(r, BaseException)]
     assert len(wins) == 1 and len(losses) == 1
-    assert isinstance(losses[0], Conflict) and "already approved" in losses[0].message
+    assert isinstance(losses[0], Conflict) and losses[0].code == "submission.already_approved_by"
     assert await repo.count(G) == 1
     sub = await repo.get_submission(G, sub_id)
     assert sub is not None and sub.status == "approved" and sub.item_id == wins[0][1]
@@ -65,7 +65,7 @@ async def test_approving_a_link_that_reached_the_library_meanwhile_changes_nothi
     repo = MediaRepository(media_db)
     sub_id = await repo.add_submission(link("fan pick", "https://e.com/fan"), submitter_id=7, now=NOW)
     await repo.add_item(link("mod added it", "https://e.com/fan"), added_by=1, now=NOW)
-    with pytest.raises(Conflict, match="already in the library"):
+    with pytest.raises(Conflict, match="media.link_in_library"):
         await repo.approve(G, sub_id, 1, NOW)
     sub = await repo.get_submission(G, sub_id)
     assert sub is not None and sub.status == "pending"  # rolled back: still there to reject
@@ -77,7 +77,7 @@ async def test_approving_a_link_that_reached_the_library_meanwhile_changes_nothi
 async def test_one_pending_submission_per_link(media_db):
     repo = MediaRepository(media_db)
     await repo.add_submission(link("a", "https://e.com/q"), submitter_id=7, now=NOW)
-    with pytest.raises(Conflict, match="queue"):
+    with pytest.raises(Conflict, match="_in_queue"):
         await repo.add_submission(link("b", "https://e.com/q"), submitter_id=8, now=NOW)
     assert await repo.pending_count(G) == 1
 
