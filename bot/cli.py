@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--star", action="append", default=[], metavar="NAME", help="match only these stars")
     check.add_argument("--json", action="store_true", help="one JSON object per item and line")
     check.add_argument("--explain", action="store_true", help="per item and star: the name found and what decided")
+    check.add_argument("--include", metavar="WORDS", help="a /feeds filter to try: comma-separated words an item must have")
+    check.add_argument("--exclude", metavar="WORDS", help="a /feeds filter to try: comma-separated words that keep it out")
     return parser
 
 
@@ -71,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": lambda: migrate(settings),
         "backup": lambda: backup(settings, args.path),
         "copy-db": lambda: copy_db(settings, args.target),
-        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json, args.explain),
+        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json, args.explain,
+                                         args.include, args.exclude),
     }
     try:
         return asyncio.run(handlers[command]())
@@ -244,8 +247,9 @@ def _target(text: str) -> tuple[str | None, Path | None]:
     return None, Path(text)
 
 
-async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool, explain: bool = False) -> int:
+async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool, explain: bool = False,
+                     include: str | None = None, exclude: str | None = None) -> int:
     """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher."""
     from .feedcheck import run_check
 
-    return await run_check(settings, url, stars, as_json, explain=explain)
+    return await run_check(settings, url, stars, as_json, explain=explain, include=include, exclude=exclude)

@@ -49,6 +49,13 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "feed.unsafe_address": N_("That feed address was {detail}. Use a public http(s) feed link."),
     "feed.unreadable": N_("Could not add that feed: {detail}."),
     "feed.not_found": N_("This server has no such feed. Pick one from the list, or see /feeds list."),
+    "filter.include_too_long": N_("The words to include are longer than {limit} characters; keep the ones that matter."),
+    "filter.exclude_too_long": N_("The words to exclude are longer than {limit} characters; keep the ones that matter."),
+    # `n` is always above the limit, so one form reads right in English too.
+    "filter.include_too_many": N_("A filter takes at most {limit} words or phrases to include; you gave {n}."),
+    "filter.exclude_too_many": N_("A filter takes at most {limit} words or phrases to exclude; you gave {n}."),
+    "filter.phrase_too_long": N_("'{phrase}' is too long for a filter; keep each word or phrase to {limit} characters."),
+    "filter.no_letters": N_("'{phrase}' has no letters or digits to look for; separate words with commas."),
     "feeds.star_search_off": N_("Star search feeds are turned off (STAR_SEARCH_FEEDS is empty). "
                                 "Add feeds with /feeds add."),
     # polls

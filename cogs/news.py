@@ -46,7 +46,20 @@ def describe_feed(feed: FeedSource, lang: Lang) -> str:
     following = (lang._("none (run /feeds add with this URL to re-enable)") if feed.disabled
                  else _when(feed.next_poll_at, never))
     lines.append(lang._("Next poll: {when}", when=following))
+    lines.extend(describe_filter(feed, lang, empty=None))
     return "\n".join(lines)[:1024]
+
+
+def describe_filter(feed: FeedSource, lang: Lang, *, empty: str | None) -> list[str]:
+    """The filter's lines (`empty` when there is none, nothing if that is None)."""
+    lines = []
+    if feed.include:
+        lines.append(lang._("Only stories with: {phrases}", phrases=safe(", ".join(feed.include), 400)))
+    if feed.exclude:
+        lines.append(lang._("Never stories with: {phrases}", phrases=safe(", ".join(feed.exclude), 400)))
+    if not lines and empty is not None:
+        lines.append(empty)
+    return lines
 
 
 def describe_cycle(report: CycleReport, lang: Lang) -> str:
@@ -134,6 +147,26 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
                                           "Showing {shown} of {n} feeds; {hidden} not shown.", len(feeds),
                                           shown=shown, hidden=len(feeds) - shown))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="filter", description="Announce only stories with, or without, some words")
+    @app_commands.describe(
+        feed="One of the feeds in /feeds list",
+        include="Comma-separated words or phrases; a story must contain one (leave empty for any story)",
+        exclude="Comma-separated words or phrases that keep a story out (leave empty for none)",
+    )
+    @app_commands.autocomplete(feed=feed_autocomplete)
+    @moderator_only()
+    async def filter_(
+        self, interaction: discord.Interaction, feed: IdRef,
+        include: app_commands.Range[str, 1, 1000] | None = None, exclude: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        updated = await self.bot.services.news.set_filter(guild_id(interaction), feed, include, exclude)
+        lang = reader_lang(interaction)
+        lines = [lang._("Filter of **{feed}**:", feed=safe(updated.label, 200))]
+        lines += describe_filter(updated, lang, empty=lang._("none: every story naming a followed star is announced."))
+        if updated.story_filter.active:
+            lines.append(lang._("Stories already seen are not looked at again; the filter applies to new ones."))
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="refresh", description="Poll all of this server's feeds now")
     @moderator_only()

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from .text import fold, is_hangul, name_key, plain_text
 from .typos import deletions, one_edit, spells_korean_syllables
 
-__all__ = ["Explanation", "NameRule", "StarMatcher", "plain_text", "HANGUL_PARTICLES"]
+__all__ = ["Explanation", "NameRule", "StarMatcher", "plain_text", "HANGUL_PARTICLES", "TOKENS", "particles_only"]
 
-_TOKENS = re.compile(r"[A-Za-z0-9]+|[\uac00-\ud7a3]+")
+_TOKENS = TOKENS = re.compile(r"[A-Za-z0-9]+|[\uac00-\ud7a3]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[\uac00-\ud7a3]+")
 
@@ -120,6 +120,9 @@ def _particles_only(rest: str) -> bool:
         if rest[:size] in HANGUL_PARTICLES and _particles_only(rest[size:]):
             return True
     return False
+
+
+particles_only = _particles_only  # story filters read Hangul words by the same rule (bot.domain.filters)
 
 
 class StarMatcher:

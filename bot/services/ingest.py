@@ -220,11 +220,15 @@ class Poller:
         if not fresh:
             return None
         matches: list[tuple[FeedEntry, list[int]]] = []
+        story_filter = feed.story_filter
         # Oldest first, so stories are recorded (and announced) in the order they appeared.
         for item in reversed(parsed.items):
             if item.guid in fresh:
-                stars = self._matcher.match(feed.guild_id, f"{item.title}\n{item.summary}")
-                if stars:
+                text = f"{item.title}\n{item.summary}"
+                stars = self._matcher.match(feed.guild_id, text)
+                # A story the subscription's filter keeps out is still marked seen (keys, below), so
+                # changing the filter later never brings back old items.
+                if stars and story_filter.allows(text):
                     matches.append((item, stars))
         return _Plan(feed, keys, matches)
 

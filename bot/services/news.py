@@ -14,6 +14,7 @@ from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
 from ..domain.discord_text import display_text, truncate
+from ..domain.filters import StoryFilter, parse_phrases
 from ..domain.refs import Ref
 from ..domain.stars import Star
 from ..domain.urls import check_http_url
@@ -207,6 +208,18 @@ class NewsService:
         feed = await self.resolve_feed(guild_id, ref)
         await self.feeds.delete(guild_id, feed.id)
         return feed
+
+    async def set_filter(self, guild_id: int, ref: "str | Ref", include: str | None, exclude: str | None) -> FeedSource:
+        """Replace a feed's story filter with these comma-separated phrases (empty or None clears that
+        list); the feed as it is now. Refused with a UserError code for bad phrases, nothing changed."""
+        story_filter = StoryFilter(parse_phrases(include, which="include"), parse_phrases(exclude, which="exclude"))
+        feed = await self.resolve_feed(guild_id, ref)
+        if not await self.feeds.set_filter(guild_id, feed.id, story_filter):
+            raise NotFound("feed.not_found")
+        updated = await self.feeds.get(guild_id, feed.id)
+        if updated is None:
+            raise NotFound("feed.not_found")
+        return updated
 
     async def list_feeds(self, guild_id: int) -> list[FeedSource]:
         return await self.feeds.list(guild_id)

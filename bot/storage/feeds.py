@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..domain.filters import StoryFilter, from_stored, stored
 from .database import Database, Row, Transaction
 from .timefmt import to_db
 
@@ -35,10 +36,16 @@ class FeedSource:
     primed: bool
     added_at: datetime
     source_id: int = 0
+    include: tuple[str, ...] = ()  # the subscription's story filter (bot.domain.filters)
+    exclude: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         return self.name or self.url
+
+    @property
+    def story_filter(self) -> StoryFilter:
+        return StoryFilter(self.include, self.exclude)
 
     @property
     def disabled(self) -> bool:
@@ -70,7 +77,7 @@ class PollFailure:
 _COLUMNS = (
     "f.id, f.guild_id, f.url, f.name, f.kind, f.star_id, s.etag, s.last_modified, s.next_poll_at, s.last_polled_at, "
     "s.last_success_at, s.last_error, s.last_error_at, s.consecutive_failures, f.disabled_at, f.disabled_reason, "
-    "f.primed, f.added_at, f.source_id"
+    "f.primed, f.added_at, f.source_id, f.include_words, f.exclude_words"
 )
 _FROM = " FROM feeds f JOIN feed_sources s ON s.id = f.source_id "
 _SELECT = "SELECT " + _COLUMNS + _FROM
@@ -209,6 +216,14 @@ class FeedRepository:
             found += [_row(r) for r in rows]
         return found
 
+    async def set_filter(self, guild_id: int, feed_id: int, story_filter: StoryFilter) -> bool:
+        """Replace the subscription's filter; False if this server has no such feed."""
+        changed = await self._db.execute(
+            "UPDATE feeds SET include_words = ?, exclude_words = ? WHERE guild_id = ? AND id = ?",
+            (stored(story_filter.include), stored(story_filter.exclude), guild_id, feed_id),
+        )
+        return changed > 0
+
     async def enabled_in(self, guild_id: int) -> list[FeedSource]:
         rows = await self._db.fetchall(_SELECT + "WHERE f.guild_id = ? AND f.disabled_at IS NULL ORDER BY f.id", (guild_id,))
         return [_row(r) for r in rows]
@@ -268,9 +283,10 @@ def _time(text: str | None) -> datetime | None:
 
 def _row(row: Row) -> FeedSource:
     (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
-     last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at, source_id) = row
+     last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at, source_id, include,
+     exclude) = row
     return FeedSource(
         id_, guild_id, url, name, kind, star_id, etag, last_modified, _time(next_poll_at), _time(last_polled_at),  # type: ignore[arg-type]
         _time(last_success_at), last_error, _time(last_error_at), failures, _time(disabled_at), disabled_reason,
-        bool(primed), _time(added_at), source_id,  # type: ignore[arg-type]
+        bool(primed), _time(added_at), source_id, from_stored(include), from_stored(exclude),  # type: ignore[arg-type]
     )

@@ -125,3 +125,36 @@ async def test_explain_shows_per_item_and_star_the_name_found_and_what_decided(t
         assert code == 0 and all("explain" not in json.loads(line) for line in out.splitlines())
     finally:
         await server.stop()
+
+
+async def test_include_and_exclude_show_what_a_feeds_filter_would_do(tmp_path):
+    server = await FeedServer().start()
+    try:
+        server.feed(
+            "f.xml",
+            Item("Han So-hee confirms a new drama", "http://press.example/1", "1"),
+            Item("한소희 열애설에 소속사 입장", "http://press.example/2", "2"),
+            Item("Han So-hee at a fashion week", "http://press.example/3", "3"),
+        )
+        code, out, err = await run(server.url("f.xml"), "--star", "Han So-hee", "--include", "drama, 열애설",
+                                   "--exclude", "열애설", cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+        assert code == 0, err
+        blocks = out.split("http://press.example/")[1:]
+        assert "filter: announced (has 'drama')" in blocks[0]
+        assert "filter: kept out by '열애설'" in blocks[1]
+        assert "filter: kept out: none of the words to include" in blocks[2]
+        assert "3 items, 3 naming a star, 1 passing the filter" in out
+
+        code, out, err = await run(server.url("f.xml"), "--star", "Han So-hee", "--exclude", "fashion", "--json",
+                                   cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+        assert code == 0, err
+        verdicts = [json.loads(line)["filter"] for line in out.splitlines()]
+        assert [v["announced"] for v in verdicts] == [True, True, False]
+        assert verdicts[2]["excluded_by"] == "fashion"
+
+        code, out, err = await run(server.url("f.xml"), "--include", ", ".join(f"w{i}" for i in range(100)),
+                                   cwd=tmp_path, FEED_ALLOW_PRIVATE_NETWORKS="true")
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and out == "" and len(lines) == 1 and "at most 25 words or phrases to include" in lines[0]
+    finally:
+        await server.stop()
