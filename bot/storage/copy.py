@@ -6,6 +6,7 @@ that fails or is killed leaves the target empty, so it can simply be run again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import StorageError
@@ -21,8 +22,10 @@ class CopyReport:
     version: int
 
 
-async def copy_database(source: Database, target: Database) -> CopyReport:
-    """Copy `source` (already at the code's schema version) into the empty `target`."""
+async def copy_database(source: Database, target: Database, *,
+                        progress: Callable[[str], object] | None = None) -> CopyReport:
+    """Copy `source` (already at the code's schema version) into the empty `target`; `progress` hears
+    each table's name before it is copied."""
     # Checked before the target is touched: a database with rows is refused as it is.
     for table in await target.tables():
         if await target.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
@@ -39,6 +42,8 @@ async def copy_database(source: Database, target: Database) -> CopyReport:
     # The source is read inside a transaction so the copy is one consistent moment of it.
     async with source.transaction() as reader, target.transaction() as writer:
         for table in tables:
+            if progress is not None:
+                progress(table)
             try:
                 copied += await _copy_table(reader, writer, table)
             except StorageError:
