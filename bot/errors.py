@@ -63,7 +63,8 @@ class UniqueViolation(ConstraintViolation):
 
 
 class DatabaseUnavailable(StorageError):
-    """The database server cannot be reached right now (restarting, network); the transaction in flight
-    was rolled back, so the user can simply try again."""
+    """The database server cannot be reached right now (restarting, network). A transaction cut off
+    is all or nothing, so the user can simply try again."""
 
-    message = "fanbot's database is not reachable right now; nothing was changed. Please try again in a minute."
+    # Not "nothing was changed": a connection lost during COMMIT leaves that unknown (though never half-done).
+    message = "fanbot could not reach its database just now. Please try again in a minute."
