@@ -20,7 +20,6 @@ from bot.domain.announcements import (
 from bot.services.announcer import Announcer, digest_embed, pings, post_embed
 from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
-from bot.storage.database import Database
 from bot.storage.guilds import GuildRepository
 
 GUILD, CHANNEL = 10, 555
