@@ -223,7 +223,7 @@ async def copy_db(settings: Settings, target: str) -> int:
         if destination is None:
             return 1
         try:
-            report = await copy_database(source, destination)
+            report = await copy_database(source, destination, progress=_say_copying)
         except StorageError as exc:
             print(f"fanbot: {_without_password(str(exc), target_url)}", file=sys.stderr)
             return 1
@@ -234,6 +234,11 @@ async def copy_db(settings: Settings, target: str) -> int:
         return 0
     finally:
         await source.close()
+
+
+def _say_copying(table: str) -> None:
+    # Flushed at once: a long copy shows where it is (and a test can stop it at a known table).
+    print(f"copying {table} ...", flush=True)
 
 
 def _target(text: str) -> tuple[str | None, Path | None]:

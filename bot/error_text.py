@@ -12,7 +12,8 @@ from .i18n import N_, Lang, Nn_
 # code -> English source sentence; its {fields} are the error's data, rendered by field_text().
 ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "generic": N_("Something went wrong on fanbot's side; nothing was changed. Please try again later."),
-    "db.unavailable": N_("fanbot's database is not reachable right now; nothing was changed. Please try again in a minute."),
+    # Not "nothing was changed": a connection lost during COMMIT leaves that unknown (though never half-done).
+    "db.unavailable": N_("fanbot could not reach its database just now. Please try again in a minute."),
     "not_moderator": N_("Only moderators can do this (Manage Server permission or the server's moderator role)."),
     "guild_only": N_("fanbot's commands work inside a server, not in direct messages."),
     "check_failed": N_("You cannot use this command here."),

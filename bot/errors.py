@@ -72,7 +72,7 @@ class UniqueViolation(ConstraintViolation):
 
 
 class DatabaseUnavailable(StorageError):
-    """The database server cannot be reached right now (restarting, network); the transaction in flight
-    was rolled back, so the user can simply try again. The reply's words are bot/error_text.py's `code`."""
+    """The database server cannot be reached right now (restarting, network). A transaction cut off
+    is all or nothing, so the user can simply try again. The reply's words are bot/error_text.py's `code`."""
 
     code = "db.unavailable"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .clock import Clock
+from .errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,9 @@ class Scheduler:
             await entry.job(now)
         except asyncio.CancelledError:
             raise
+        except DatabaseUnavailable as exc:
+            # An outage (PostgreSQL restarting), not a bug: one line per tick, no traceback.
+            log.warning("scheduled job %s waits for the database (%s); it will run again next time", entry.name, exc)
         except Exception:
             log.exception("scheduled job %s failed; it will run again next time", entry.name)
 

@@ -75,7 +75,11 @@ class PgCluster:
         self._tool("initdb", "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile), "--auth=scram-sha-256",
                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
         self.boot()
-        _run_blocking(self._make_shared())
+        try:
+            _run_blocking(self._make_shared())
+        except BaseException:
+            self.stop()  # a server left running would outlive the test session
+            raise
         return self
 
     def boot(self) -> None:

@@ -77,3 +77,18 @@ async def test_a_slow_job_neither_delays_other_jobs_nor_overlaps_itself():
     finally:
         release.set()
         await s.stop()
+
+
+async def test_a_database_outage_is_one_warning_per_run_without_a_traceback(caplog):
+    from bot.errors import DatabaseUnavailable
+
+    async def needs_db(now):
+        raise DatabaseUnavailable("ConnectionRefusedError: connect call failed")
+
+    s = Scheduler(clock(), tick_seconds=None)
+    s.add("news", needs_db, every=60)
+    assert await s.run_once() == ["news"]
+    records = [r for r in caplog.records if r.name == "bot.scheduler"]
+    assert [r.levelname for r in records] == ["WARNING"] and records[0].exc_info is None
+    assert "waits for the database" in records[0].getMessage()
+    assert await s.run_once(force=True) == ["news"]  # and it runs again

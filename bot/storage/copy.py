@@ -6,6 +6,7 @@ that fails or is killed leaves the target empty, so it can simply be run again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import StorageError
@@ -21,8 +22,10 @@ class CopyReport:
     version: int
 
 
-async def copy_database(source: Database, target: Database) -> CopyReport:
-    """Copy `source` (already at the code's schema version) into the empty `target`."""
+async def copy_database(source: Database, target: Database, *,
+                        progress: Callable[[str], object] | None = None, page: int = PAGE) -> CopyReport:
+    """Copy `source` (already at the code's schema version) into the empty `target`, `page` rows at a
+    time; `progress` hears each table's name before it is copied."""
     # Checked before the target is touched: a database with rows is refused as it is.
     for table in await target.tables():
         if await target.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
@@ -39,8 +42,10 @@ async def copy_database(source: Database, target: Database) -> CopyReport:
     # The source is read inside a transaction so the copy is one consistent moment of it.
     async with source.transaction() as reader, target.transaction() as writer:
         for table in tables:
+            if progress is not None:
+                progress(table)
             try:
-                copied += await _copy_table(reader, writer, table)
+                copied += await _copy_table(reader, writer, table, await _primary_key(source, table), page)
             except StorageError:
                 raise
             except Exception as exc:  # a value the target's types refuse: name the table, keep one line
@@ -50,15 +55,37 @@ async def copy_database(source: Database, target: Database) -> CopyReport:
     return CopyReport(len(tables), copied, version)
 
 
-async def _copy_table(reader: Transaction, writer: Transaction, table: str) -> int:
-    rows = await reader.fetchall(f"SELECT * FROM {table}")
+async def _copy_table(reader: Transaction, writer: Transaction, table: str, key: list[str], page: int) -> int:
+    """Page through the table in primary-key order (keyset, so a big table is never all in memory and
+    each page costs the same), inserting each page as one batch."""
+    order = ", ".join(key)
+    rows = await reader.fetchall(f"SELECT * FROM {table} ORDER BY {order} LIMIT ?", (page,))
+    after = f"SELECT * FROM {table} WHERE ({order}) > ({', '.join('?' * len(key))}) ORDER BY {order} LIMIT ?"
+    insert = ""
+    copied = 0
+    while rows:
+        if not insert:
+            columns = list(rows[0].keys())
+            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        await writer.executemany(insert, [tuple(r) for r in rows])
+        copied += len(rows)
+        if len(rows) < page:
+            break
+        rows = await reader.fetchall(after, (*(rows[-1][k] for k in key), page))
+    return copied
+
+
+async def _primary_key(db: Database, table: str) -> list[str]:
+    if db.dialect.is_postgres:
+        rows = await db.fetchall(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY (i.indkey) WHERE i.indrelid = (?::text)::regclass AND i.indisprimary "
+            "ORDER BY array_position(i.indkey::int2[], a.attnum)", (table,))
+    else:
+        rows = await db.fetchall("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (table,))
     if not rows:
-        return 0
-    columns = list(rows[0].keys())
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    for start in range(0, len(rows), PAGE):
-        await writer.executemany(insert, [tuple(r) for r in rows[start : start + PAGE]])
-    return len(rows)
+        raise StorageError(f"table {table} has no primary key; copy-db cannot page through it")
+    return [r[0] for r in rows]
 
 
 async def _restart_identities(writer: Transaction, tables: list[str]) -> None:

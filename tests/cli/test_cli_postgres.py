@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
 import sqlite3
+import sys
 
-from tests.cli.test_cli import run_cli
+import asyncpg
+
+from bot.storage.database import Database
+from bot.storage.postgres import PostgresDatabase
+from tests.cli.test_cli import ROOT, run_cli
 from tests.pgcluster import PASSWORD
+from tests.storage.test_copy import dump, populate
 
 
 def one_line(result) -> str:
@@ -42,8 +51,6 @@ def test_an_unreachable_server_is_one_line(tmp_path):
 
 
 def test_migrate_backup_and_copy_db_on_postgresql(pg_cluster, tmp_path):
-    import asyncio
-
     source = tmp_path / "fanbot.db"
     assert run_cli("migrate", cwd=tmp_path, DATABASE_PATH=str(source)).returncode == 0
     with sqlite3.connect(source) as conn:
@@ -69,3 +76,50 @@ def test_migrate_backup_and_copy_db_on_postgresql(pg_cluster, tmp_path):
     assert returned.returncode == 0, returned.stderr
     with sqlite3.connect(back) as conn:
         assert conn.execute("SELECT value FROM bot_state").fetchall() == [("world",)]
+
+
+async def test_copy_db_killed_midway_leaves_the_target_empty_and_runs_again(pg_cluster, tmp_path):
+    """kill -9 while copy-db is inside its transaction (held at one table by a lock the test owns)."""
+    source_path = tmp_path / "fanbot.db"
+    source = await Database.open(source_path)
+    await populate(source)
+    await source.close()
+    target = await pg_cluster.empty_database()
+    migrated = await PostgresDatabase.open_url(target)  # the tables exist, so the test can lock one
+    await migrated.close()
+
+    blocker = await asyncpg.connect(target)
+    blocker_tx = blocker.transaction()
+    await blocker_tx.start()
+    await blocker.execute("LOCK TABLE media_submissions IN SHARE MODE")  # reads pass, inserts wait
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+    env.update(PYTHONPATH=str(ROOT), DATABASE_PATH=str(source_path))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "copy-db", target, cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    seen = []
+    while not seen or seen[-1] != "copying media_submissions ...":
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        assert line, (seen, await proc.stderr.read())
+        seen.append(line.decode().strip())
+    assert "copying stars ..." in seen  # earlier tables were written inside the open transaction
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    await blocker_tx.rollback()
+    await blocker.close()
+
+    check = await PostgresDatabase.open_url(target)
+    try:
+        assert all(not rows for rows in (await dump(check)).values())
+    finally:
+        await check.close()
+    again = await asyncio.to_thread(run_cli, "copy-db", target, cwd=tmp_path, DATABASE_PATH=str(source_path))
+    assert again.returncode == 0, again.stderr
+    check = await PostgresDatabase.open_url(target)
+    source = await Database.open(source_path)
+    try:
+        assert await dump(check) == await dump(source)
+    finally:
+        await check.close()
+        await source.close()

@@ -52,7 +52,7 @@ def option_lines(message):
 async def db_counts(bot, poll_id):
     rows = await bot.services.db.fetchall(
         "SELECT o.label, COUNT(v.voter_id) AS n FROM poll_options o LEFT JOIN poll_votes v "
-        "ON v.poll_id = o.poll_id AND v.position = o.position WHERE o.poll_id = ? GROUP BY o.position", (poll_id,))
+        "ON v.poll_id = o.poll_id AND v.position = o.position WHERE o.poll_id = ? GROUP BY o.position, o.label", (poll_id,))
     return {r["label"]: r["n"] for r in rows}
 
 

@@ -17,7 +17,7 @@ async def test_commands_say_try_again_while_postgresql_restarts_and_work_again_a
     try:
         with caplog.at_level(logging.WARNING, logger="bot.replies"):
             refused = await server.invoke(server.mod, "stars follow", name="Han So-hee")
-        assert refused.ephemeral and refused.content.startswith("fanbot's database is not reachable right now")
+        assert refused.ephemeral and refused.content.startswith("fanbot could not reach its database just now")
         ours = [r for r in caplog.records if r.name.startswith("bot")]
         # An outage is one warning, not a bug report with a traceback.
         assert [r.levelname for r in ours] == ["WARNING"] and not ours[0].exc_info

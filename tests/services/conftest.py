@@ -12,7 +12,6 @@ from bot.domain.catalogue import Catalogue
 from bot.services.news import NewsService
 from bot.services.stars import StarService
 from bot.settings import Settings
-from bot.storage.database import Database
 from bot.storage.stars import StarRepository
 from tests.feedserver import FeedServer
 

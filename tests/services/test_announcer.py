@@ -21,7 +21,6 @@ from bot.i18n import Catalogues
 from bot.services.announcer import Announcer, digest_embed, pings, post_embed
 from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
-from bot.storage.database import Database
 from bot.storage.guilds import GuildRepository
 
 GUILD, CHANNEL = 10, 555

@@ -12,7 +12,6 @@ from bot.domain.daily import age_turning, due_date, is_birthday
 from bot.services.daily import DailyService
 from bot.services.guilds import GuildConfigService
 from bot.services.stars import StarService
-from bot.storage.database import Database
 from bot.storage.guilds import GuildRepository
 from bot.storage.media import DailyRepository, MediaRepository, NewMedia
 from bot.storage.stars import StarRepository

@@ -4,7 +4,6 @@ only the items that appeared after it subscribed."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
 
 from bot.storage.database import Database, available_migrations
 from tests.feedserver import Item
