@@ -223,7 +223,8 @@ async def start_profile(directory: Path | None, pid: int, name: str) -> asyncio.
     directory.mkdir(parents=True, exist_ok=True)
     spy = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--nonblocking",
-        "--output", str(directory / f"{name}.txt"), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        "--output", str(directory / f"{name}.txt"),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     await asyncio.sleep(1)  # py-spy attaches before the first click
     return spy
 
@@ -247,11 +248,13 @@ async def run_once(kind: str, clicks: int, tmp: Path, round_no: int, database_ur
         try:
             if kind == "bare":
                 custom_ids = [f"bench:ack:{round_no}"]
-                message, _ = double.messages.create(guild.general.id, guild.id, {"content": "bench", "components": [
-                    {"type": 1, "components": [{"type": 2, "style": 1, "label": "ack", "custom_id": custom_ids[0]}]}]}, [])
+                button = {"type": 2, "style": 1, "label": "ack", "custom_id": custom_ids[0]}
+                message, _ = double.messages.create(guild.general.id, guild.id, {
+                    "content": "bench", "components": [{"type": 1, "components": [button]}]}, [])
             else:
                 ix = await double.invoke(guild, guild.mod, guild.general, "poll create", question="Burst",
-                                         pairings="; ".join(f"{a} x {b}" for i, a in enumerate(STARS) for b in STARS[i + 1:]),
+                                         pairings="; ".join(f"{a} x {b}" for i, a in enumerate(STARS)
+                                                            for b in STARS[i + 1:]),
                                          duration="1d")
                 await ix.wait_done(timeout=30)
                 message = double.channel_messages(guild.polls.id)[-1]
@@ -326,7 +329,8 @@ async def main(args: argparse.Namespace) -> int:
     bare, ours = med["bare"], med["fanbot"]
     exact = all(r["exact"] for rs in results.values() for r in rs)
     checks = [
-        (f"throughput {ours['rate'] / bare['rate']:.2f}x the bare bot's (target >= 0.9)", ours["rate"] >= 0.9 * bare["rate"]),
+        (f"throughput {ours['rate'] / bare['rate']:.2f}x the bare bot's (target >= 0.9)",
+         ours["rate"] >= 0.9 * bare["rate"]),
         (f"answered within 3 s: {ours['in_time']:.0f} of {args.clicks} (bare: {bare['in_time']:.0f}; target: all "
          "whenever the bare bot manages all)", bare["in_time"] < args.clicks or ours["in_time"] == args.clicks),
         (f"memory after the burst {ours['rss_after'] / bare['rss_after']:.2f}x the bare bot's (target <= 1.3)",
