@@ -63,7 +63,8 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
     if kind == "bare":
         bot: discord.Client = BareBot()
     else:
-        # The same settings and database the `fanbot run` entry point builds.
+        # The same settings and database the `fanbot run` entry point builds (bot.cli.run): when
+        # DATABASE_URL selects PostgreSQL there, open the database here the same way.
         settings = Settings.from_env(dotenv_path=None)
         db = await Database.open(settings.database_path)
         bot = FanBot(settings, db)
