@@ -149,8 +149,7 @@ class PollRepository:
         after this returns, i.e. after the commit."""
         stamp = to_db(now)
         async with self._db.transaction() as tx:
-            metas = await _metas(tx, {r.poll_id for r in requests})
-            before = await _current(tx, [r for r in requests if (m := metas.get(r.poll_id)) and m.guild_id == r.guild_id])
+            metas, before = await _snapshot(tx, requests)
             state = {key: set(choices) for key, choices in before.items()}
             outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
             deletes, inserts = [], []
@@ -243,43 +242,38 @@ class PollRepository:
         return list(polls.items())
 
 
-async def _metas(tx: Transaction, poll_ids: set[int]) -> dict[int, _PollMeta]:
-    found: dict[int, _PollMeta] = {}
-    ids = sorted(poll_ids)
-    for i in range(0, len(ids), IN_CHUNK):
-        chunk = ids[i : i + IN_CHUNK]
+async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
+                    ) -> tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]:
+    """The batch's polls and each requesting voter's choices before it, in one query per IN_CHUNK
+    voters (each query is a trip that waits a turn of the busy event loop under a burst).
+
+    Choices are read for every request, also those naming another server's poll: _decide refuses
+    them without touching their state, so nothing of theirs is written or shown."""
+    poll_ids = sorted({r.poll_id for r in requests})
+    voter_ids = sorted({r.voter_id for r in requests})
+    metas: dict[int, _PollMeta] = {}
+    current: dict[tuple[int, int], set[int]] = {(r.poll_id, r.voter_id): set() for r in requests}
+    polls_in = ",".join("?" * len(poll_ids))
+    for i in range(0, len(voter_ids), IN_CHUNK):
+        chunk = voter_ids[i : i + IN_CHUNK]
         rows = await tx.fetchall(
-            "SELECT id, guild_id, closes_at, closed_at IS NOT NULL AS closed, max_choices, "
-            " (SELECT COUNT(*) FROM poll_options WHERE poll_id = polls.id) AS n "
-            # Locked on PostgreSQL: two batches voting in one poll at once would both read the same
-            # choices before either writes (SQLite's single writer already runs them one by one).
-            f"FROM polls WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id{tx.dialect.for_update}",
-            chunk,
+            "SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
+            " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
+            f"FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id IN ({','.join('?' * len(chunk))}) "
+            # Locked on PostgreSQL (the polls' rows only: the votes side of the join may be empty): two
+            # batches voting in one poll at once would both read the same choices before either writes.
+            # SQLite's single writer already runs them one by one.
+            f"WHERE p.id IN ({polls_in}) ORDER BY p.id{' FOR UPDATE OF p' if tx.dialect.is_postgres else ''}",
+            (*chunk, *poll_ids),
         )
         for row in rows:
-            found[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"], row["n"])
-    return found
-
-
-async def _current(tx: Transaction, requests: Sequence[VoteRequest]) -> dict[tuple[int, int], frozenset[int]]:
-    """Each voter's choices before the batch: one query per poll and IN_CHUNK voters."""
-    voters: dict[int, set[int]] = {}
-    for r in requests:
-        voters.setdefault(r.poll_id, set()).add(r.voter_id)
-    current: dict[tuple[int, int], set[int]] = {}
-    for poll_id, ids in voters.items():
-        ordered = sorted(ids)
-        for i in range(0, len(ordered), IN_CHUNK):
-            chunk = ordered[i : i + IN_CHUNK]
-            rows = await tx.fetchall(
-                f"SELECT voter_id, position FROM poll_votes WHERE poll_id = ? AND voter_id IN ({','.join('?' * len(chunk))})",
-                (poll_id, *chunk),
-            )
-            for row in rows:
-                current.setdefault((poll_id, row[0]), set()).add(row[1])
-        for voter_id in ids:
-            current.setdefault((poll_id, voter_id), set())
-    return {key: frozenset(value) for key, value in current.items()}
+            if row["id"] not in metas:
+                metas[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"],
+                                             row["n"])
+            choices = current.get((row["id"], row["voter_id"]))
+            if choices is not None:  # None: no vote, or a voter of the chunk who pressed another poll
+                choices.add(row["position"])
+    return metas, {key: frozenset(value) for key, value in current.items()}
 
 
 def _decide(meta: _PollMeta | None, req: VoteRequest, stamp: str, state: dict[tuple[int, int], set[int]]) -> VoteOutcome:

@@ -189,3 +189,19 @@ async def test_one_batch_larger_than_an_in_list_changes_and_adds_votes_exactly(d
         expected[request.option] = expected.get(request.option, 0) + 1
     assert await repo.counts(poll_id) == expected
     assert await repo.voter_count(poll_id) == fans
+
+
+async def test_in_one_batch_a_press_naming_another_servers_poll_changes_nothing_there(db):
+    repo = PollRepository(db)
+    ours = await make_poll(repo, await add_stars(db, GUILD, "A", "B", "C"), options=2)
+    theirs = await make_poll(repo, await add_stars(db, OTHER_GUILD, "X", "Y", "Z"), options=2, guild_id=OTHER_GUILD)
+    assert (await repo.apply_votes([VoteRequest(OTHER_GUILD, theirs, 5, option=1)], NOW))[0].status == OK
+    outcomes = await repo.apply_votes([
+        VoteRequest(GUILD, ours, 5, option=0),
+        VoteRequest(GUILD, theirs, 5, option=1),  # their poll's id, pressed from our server: a toggle-off if honoured
+        VoteRequest(GUILD, theirs, 6, option=0),
+        VoteRequest(GUILD, ours, 6, option=1),
+    ], NOW)
+    assert [o.status for o in outcomes] == [OK, UNKNOWN, UNKNOWN, OK]
+    assert await repo.counts(ours) == {0: 1, 1: 1}
+    assert await repo.counts(theirs) == {1: 1} and await repo.choices_of(theirs, 5) == frozenset({1})
