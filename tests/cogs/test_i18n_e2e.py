@@ -254,11 +254,13 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     ko_fan = server.guild.add_member("지민", locale="ko")
     en_fan = server.guild.add_member("sam", locale="en-US")
     ja_fan = server.guild.add_member("hana", locale="ja")
-    ko_vote = await server.click(ko_fan, message, button_for(message, "Han So-hee"))
-    assert ko_vote.content.startswith("**Song Hye-kyo × Han So-hee**에 투표했어요!"), ko_vote.content
-    en_vote = await server.click(en_fan, message, button_for(message, "Han So-hee"))
-    assert en_vote.content.startswith("Your vote for **Song Hye-kyo × Han So-hee** is counted.")
-    ja_vote = await server.click(ja_fan, message, button_for(message, "Kim Go-eun"))
+    # Options name the stars in Hangul on a Korean server's poll, buttons included.
+    assert "**1.** 송혜교 × 한소희" in embed["description"]
+    ko_vote = await server.click(ko_fan, message, button_for(message, "한소희"))
+    assert ko_vote.content.startswith("**송혜교 × 한소희**에 투표했어요!"), ko_vote.content
+    en_vote = await server.click(en_fan, message, button_for(message, "한소희"))
+    assert en_vote.content.startswith("Your vote for **송혜교 × 한소희** is counted.")
+    ja_vote = await server.click(ja_fan, message, button_for(message, "김고은"))
     assert ja_vote.content.startswith("Your vote for")
     poll_id = int(custom_ids(message)[0].split(":")[2])
 
@@ -268,7 +270,7 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     [result] = results
     shown = result["embeds"][0]
     fields = {f["name"]: f["value"] for f in shown["fields"]}
-    assert fields["우승"] == "우승: Song Hye-kyo × Han So-hee (2표, 67%)"
+    assert fields["우승"] == "우승: 송혜교 × 한소희 (2표, 67%)"
     assert "`████████░░░░  67%` 2표" in shown["description"] and "`████░░░░░░░░  33%` 1표" in shown["description"]
     assert shown["footer"]["text"] == "3명 투표 · 마감됨"
     assert all(not m["mention_everyone"] for m in server.messages("polls"))
