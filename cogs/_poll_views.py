@@ -49,7 +49,7 @@ async def in_language(bot: "FanBot", poll: CollabPoll, counts: Tally | None,
     without a Hangul name) keeps the stored label."""
     if not lang.korean:
         return poll, counts
-    hangul = {s.id: s.hangul for s in await bot.services.stars.list(poll.guild_id) if s.hangul}
+    hangul = await hangul_names(bot, poll.guild_id)
     labels = {o.position: pairing_label(hangul[o.pairing.star_low], hangul[o.pairing.star_high])
               for o in poll.options if o.pairing.star_low in hangul and o.pairing.star_high in hangul}
     if not labels:
@@ -59,6 +59,21 @@ async def in_language(bot: "FanBot", poll: CollabPoll, counts: Tally | None,
         counts = replace(counts, options=tuple(replace(r, label=labels.get(r.position, r.label))
                                                for r in counts.options))
     return poll, counts
+
+
+async def hangul_names(bot: "FanBot", guild_id: int) -> dict[int, str]:
+    return {s.id: s.hangul for s in await bot.services.stars.list(guild_id) if s.hangul}
+
+
+async def leaderboard_in_language(bot: "FanBot", guild_id: int, rows: list[LeaderboardEntry],
+                                  lang: Lang) -> list[LeaderboardEntry]:
+    """Leaderboard rows named in Hangul for a Korean reader (stored display names otherwise)."""
+    if not lang.korean:
+        return rows
+    hangul = await hangul_names(bot, guild_id)
+    return [replace(row, label=pairing_label(hangul[row.pairing.star_low], hangul[row.pairing.star_high]))
+            if row.pairing and row.pairing.star_low in hangul and row.pairing.star_high in hangul else row
+            for row in rows]
 
 
 def votes_text(lang: Lang, n: int) -> str:

@@ -22,6 +22,7 @@ from ._poll_views import (
     PollButton,
     PollSelect,
     in_language,
+    leaderboard_in_language,
     leaderboard_text,
     option_text,
     poll_embed,
@@ -92,6 +93,7 @@ class PollsCog(commands.Cog):
                 lang._("No pairings yet. Propose one with /collab propose; closed polls count here too."),
                 ephemeral=True)
             return
+        rows = await leaderboard_in_language(self.bot, guild_id(interaction), rows, lang)
         embed = discord.Embed(title=lang._("Most-wanted pairings"), description=leaderboard_text(rows, lang),
                               colour=discord.Colour(0xE8A0BF))
         embed.set_footer(text=lang._("Wins and votes from closed polls; a tie counts as a win for each tied pairing."))

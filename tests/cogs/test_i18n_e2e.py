@@ -281,10 +281,11 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     from bot.i18n import display_width
 
     assert len({display_width(span) for span in spans}) == 1, spans  # columns line up, Hangul counted double
-    assert spans[0].startswith("1. 1승 · 2표")
+    assert spans[0].startswith("1. 1승 · 2표") and lines[0].endswith("` 송혜교 × 한소희")
     en_board = await server.invoke(en_fan, "collab leaderboard")
     en_spans = [line.split("`")[1] for line in en_board.embeds[0]["description"].splitlines()]
     assert len({len(s) for s in en_spans}) == 1 and en_spans[0].startswith("1.  1 win · 2 votes")
+    assert en_board.embeds[0]["description"].splitlines()[0].endswith("` Song Hye-kyo × Han So-hee")
 
 
 async def test_a_korean_server_gets_korean_cards_outcomes_and_daily_posts(start_bot, double, server: FanServer, clock):
