@@ -15,6 +15,7 @@ from bot.checks import moderator_only
 from bot.domain.discord_text import neutralise, truncate
 from bot.domain.polls import CollabPoll
 from bot.i18n.choose import server_lang
+from bot.services.polls import LeaderboardEntry
 
 from ._common import followed_star_autocomplete, guild_id, reader_lang
 from ._poll_views import (
@@ -76,7 +77,9 @@ class PollsCog(commands.Cog):
         proposal = await self.bot.services.polls.propose(guild_id(interaction), interaction.user.id, star_a, star_b,
                                                          project)
         lang = reader_lang(interaction)
-        pairing = f"**{option_text(proposal.label)}**"
+        [named] = await leaderboard_in_language(  # the same naming as the leaderboard the fan will read
+            self.bot, guild_id(interaction), [LeaderboardEntry(proposal.label, 0, 0, 0, proposal.pairing)], lang)
+        pairing = f"**{option_text(named.label)}**"
         text = (lang._("Proposed {pairing} in a {project}.", pairing=pairing,
                        project=truncate(neutralise(proposal.project), 120)) if proposal.project
                 else lang._("Proposed {pairing}.", pairing=pairing))

@@ -275,6 +275,10 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     assert shown["footer"]["text"] == "3명 투표 · 마감됨"
     assert all(not m["mention_everyone"] for m in server.messages("polls"))
 
+    proposed = await server.invoke(ko_fan, "collab propose", star_a="한소희", star_b="김고은", project="스릴러")
+    assert proposed.content.startswith("**한소희 × 김고은** 조합으로 스릴러을(를) 제안했어요.") or \
+        proposed.content.startswith("**김고은 × 한소희** 조합으로 스릴러을(를) 제안했어요."), proposed.content
+    assert proposed.content.endswith("지금까지 1명이 이 조합을 제안했어요.")
     board = await server.invoke(ko_fan, "collab leaderboard")
     lines = board.embeds[0]["description"].splitlines()
     spans = [line.split("`")[1] for line in lines]
