@@ -168,7 +168,7 @@ async def bench(feeds: int, rounds: int, concurrency: int) -> None:
     await bot_cycle()
     for _ in range(rounds):
         etag = f'"v{version.value}"'
-        t, stall, _r = await timed(lambda: plain_gets(plain, urls, etag, concurrency, parse=False))
+        t, stall, _r = await timed(lambda etag=etag: plain_gets(plain, urls, etag, concurrency, parse=False))
         results["304 plain"].append((t, stall))
         t, stall, report = await timed(bot_cycle)
         assert report.not_modified == feeds, report  # type: ignore[union-attr]

@@ -12,12 +12,12 @@ from .domain.catalogue import Catalogue
 from .domain.feeds import ParsedFeed, parse_feed
 from .domain.matcher import NameRule, StarMatcher
 from .domain.urls import check_http_url
+from .error_text import error_text
 from .errors import BadLink, FeedError, FetchError
+from .i18n import Catalogues
 from .net.addresses import AddressPolicy
 from .net.fetcher import Fetcher, FetchLimits, create_session
 from .settings import Settings
-from .error_text import error_text
-from .i18n import Catalogues
 
 
 def matcher_for(catalogue: Catalogue, names: list[str]) -> StarMatcher:

@@ -42,6 +42,8 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything fanbot reads from the environment, once, frozen."""
+
     discord_token: Secret | None = None
     database_path: Path = Path("data/fanbot.db")
     discord_api_base: str | None = None

@@ -11,8 +11,6 @@ import aiohttp
 import discord
 
 from ..clock import Clock
-from ..i18n import Lang
-from ..i18n.choose import server_lang
 from ..domain.announcements import (
     WINDOW,
     Digest,
@@ -23,6 +21,8 @@ from ..domain.announcements import (
     render_post,
     retry_delay,
 )
+from ..i18n import Lang
+from ..i18n.choose import server_lang
 from ..storage.announcements import Announcement, AnnouncementRepository, DigestJob
 from .guilds import GuildConfigService
 

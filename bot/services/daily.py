@@ -44,6 +44,8 @@ ChannelCheck = Callable[[int, str], Awaitable[bool]]
 
 
 class DailyService:
+    """Decides which daily posts (media of the day, birthdays) are due in each server, and records them."""
+
     def __init__(self, repo: DailyRepository, media: MediaRepository, guilds: GuildConfigService,
                  stars: StarService, clock: Clock) -> None:
         self.repo = repo

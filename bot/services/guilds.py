@@ -12,6 +12,8 @@ from ..storage.guilds import GuildConfig, GuildRepository
 
 
 class GuildConfigService:
+    """A server's settings: channels per kind of post, language, time zone, moderator role, media hour."""
+
     def __init__(self, repo: GuildRepository) -> None:
         self._repo = repo
 

@@ -13,6 +13,8 @@ from .timefmt import to_db
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs 10x, and every due feed is built each cycle
 class FeedSource:
+    """A feed a server reads, with its health: last success, last error, failures, next poll."""
+
     id: int
     guild_id: int
     url: str
@@ -43,6 +45,8 @@ class FeedSource:
 
 @dataclass(frozen=True, slots=True)
 class PollSuccess:
+    """A feed answered: when, the next poll, and its validators."""
+
     feed_id: int
     polled_at: datetime
     next_poll_at: datetime
@@ -52,6 +56,8 @@ class PollSuccess:
 
 @dataclass(frozen=True, slots=True)
 class PollFailure:
+    """A feed failed: when, why, and when to try again."""
+
     feed_id: int
     polled_at: datetime
     next_poll_at: datetime
@@ -88,6 +94,8 @@ def _failure_row(f: PollFailure) -> tuple:
 
 
 class FeedRepository:
+    """Feeds per server and their health (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

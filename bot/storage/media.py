@@ -48,6 +48,8 @@ def _duplicate(error: sqlite3.IntegrityError, where: str) -> Conflict:
 
 
 class MediaRepository:
+    """The media library and the submission queue (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -10,6 +10,8 @@ from .database import Database, Transaction
 
 
 class StarRepository:
+    """Followed stars and their aliases (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
