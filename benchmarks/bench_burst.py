@@ -49,8 +49,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 async def child(kind: str, guild_id: int, polls_channel: int) -> None:
     """Run one bot against the double named in the environment; stdin says when to stop."""
     import discord
-
     from bench_votes import BareBot
+
     from bot.client import FanBot
     from bot.settings import Settings
     from bot.storage.database import Database

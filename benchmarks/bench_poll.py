@@ -32,12 +32,12 @@ import aiohttp  # noqa: E402
 import feedparser  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.domain.catalogue import Catalogue  # noqa: E402
 from bot.services.news import NewsService  # noqa: E402
 from bot.services.stars import StarService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from bot.storage.stars import StarRepository  # noqa: E402
 
 ITEMS = 10
@@ -168,7 +168,7 @@ async def bench(feeds: int, rounds: int, concurrency: int, database_url: str | N
     await bot_cycle()
     for _ in range(rounds):
         etag = f'"v{version.value}"'
-        t, stall, _r = await timed(lambda: plain_gets(plain, urls, etag, concurrency, parse=False))
+        t, stall, _r = await timed(lambda etag=etag: plain_gets(plain, urls, etag, concurrency, parse=False))
         results["304 plain"].append((t, stall))
         t, stall, report = await timed(bot_cycle)
         assert report.not_modified == feeds, report  # type: ignore[union-attr]

@@ -24,10 +24,10 @@ import discord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from bot.client import FanBot  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from benchmarks._db import add_option, engine, open_bench_db  # noqa: E402
 from tests.discord_double import DiscordDouble, Member, Perm, run_bot  # noqa: E402
 
 

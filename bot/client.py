@@ -58,6 +58,8 @@ def intents() -> discord.Intents:
 
 
 class FanbotTree(app_commands.CommandTree["FanBot"]):
+    """The command tree: refuses DMs before any command runs and answers every error in the reader's language."""
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Every fanbot command is about one server's data; refuse DMs even if Discord shows them.
         if interaction.guild_id is None:
@@ -69,6 +71,8 @@ class FanbotTree(app_commands.CommandTree["FanBot"]):
 
 
 class FanBot(commands.Bot):
+    """The discord.py bot with its dependencies passed in: settings, database, clock, catalogues, services."""
+
     def __init__(
         self,
         settings: Settings,

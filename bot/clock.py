@@ -7,12 +7,16 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where time comes from: injected so tests move it by hand."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware, in UTC."""
         ...
 
 
 class SystemClock:
+    """The real clock (UTC)."""
+
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 

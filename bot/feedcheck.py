@@ -10,16 +10,16 @@ from typing import TextIO
 
 from .domain.catalogue import Catalogue
 from .domain.feeds import ParsedFeed, parse_feed
+from .domain.filters import StoryFilter, parse_phrases
 from .domain.matcher import Explanation, NameRule, StarMatcher
 from .domain.text import name_key
 from .domain.urls import check_http_url
-from .domain.filters import StoryFilter, parse_phrases
+from .error_text import error_text
 from .errors import BadLink, FeedError, FetchError, UserError
+from .i18n import Catalogues
 from .net.addresses import AddressPolicy
 from .net.fetcher import Fetcher, FetchLimits, create_session
 from .settings import Settings
-from .error_text import error_text
-from .i18n import Catalogues
 
 
 def matcher_for(catalogue: Catalogue, names: list[str]) -> StarMatcher:

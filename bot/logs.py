@@ -6,6 +6,8 @@ import logging
 
 
 class RedactSecrets(logging.Filter):
+    """A logging filter that replaces the token (and other secrets) wherever it appears."""
+
     def __init__(self, *secrets: str) -> None:
         super().__init__()
         self._secrets = [s for s in secrets if s and len(s) >= 8]

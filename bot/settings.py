@@ -45,6 +45,8 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything fanbot reads from the environment, once, frozen."""
+
     discord_token: Secret | None = None
     database_path: Path = Path("data/fanbot.db")
     # PostgreSQL instead of the SQLite file; a Secret because it usually carries a password.

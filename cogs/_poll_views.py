@@ -8,12 +8,13 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.domain.discord_text import neutralise, truncate
-from bot.domain.polls import MAX_BUTTONS, CollabPoll, Tally, bar
+from bot.domain.polls import MAX_BUTTONS, CollabPoll, Tally, bar, pairing_label
 from bot.i18n import Lang, display_width, pad
 from bot.i18n.choose import reader_lang, server_lang
 from bot.replies import report_error
@@ -44,6 +45,41 @@ def option_text(label: str, limit: int = 200) -> str:
     # Cached: every vote reply shows the same few labels, and neutralising them was a visible part of
     # fanbot's own CPU per click under a burst.
     return truncate(neutralise(label), limit)
+
+
+async def in_language(bot: "FanBot", poll: CollabPoll, counts: Tally | None,
+                      lang: Lang) -> tuple[CollabPoll, Tally | None]:
+    """The poll and counts with each option named as `lang` names stars: 송혜교 × 한소희 in Korean.
+
+    Stored labels carry the display names, so English needs no lookup; a star no longer followed (or
+    without a Hangul name) keeps the stored label."""
+    if not lang.korean:
+        return poll, counts
+    hangul = await hangul_names(bot, poll.guild_id)
+    labels = {o.position: pairing_label(hangul[o.pairing.star_low], hangul[o.pairing.star_high])
+              for o in poll.options if o.pairing.star_low in hangul and o.pairing.star_high in hangul}
+    if not labels:
+        return poll, counts
+    poll = replace(poll, options=tuple(replace(o, label=labels.get(o.position, o.label)) for o in poll.options))
+    if counts is not None:
+        counts = replace(counts, options=tuple(replace(r, label=labels.get(r.position, r.label))
+                                               for r in counts.options))
+    return poll, counts
+
+
+async def hangul_names(bot: "FanBot", guild_id: int) -> dict[int, str]:
+    return {s.id: s.hangul for s in await bot.services.stars.list(guild_id) if s.hangul}
+
+
+async def leaderboard_in_language(bot: "FanBot", guild_id: int, rows: list[LeaderboardEntry],
+                                  lang: Lang) -> list[LeaderboardEntry]:
+    """Leaderboard rows named in Hangul for a Korean reader (stored display names otherwise)."""
+    if not lang.korean:
+        return rows
+    hangul = await hangul_names(bot, guild_id)
+    return [replace(row, label=pairing_label(hangul[row.pairing.star_low], hangul[row.pairing.star_high]))
+            if row.pairing and row.pairing.star_low in hangul and row.pairing.star_high in hangul else row
+            for row in rows]
 
 
 def votes_text(lang: Lang, n: int) -> str:
@@ -135,9 +171,9 @@ def leaderboard_text(rows: list[LeaderboardEntry], lang: Lang) -> str:
               lang.n_("{n} proposal", "{n} proposals", row.proposals)] for rank, row in enumerate(rows, start=1)]
     widths = [max(display_width(line[i]) for line in cells) for i in range(4)]
     lines = []
-    for line, row in zip(cells, rows):
+    for line, row in zip(cells, rows, strict=True):
         rank = pad(line[0], widths[0], right=True)
-        counts = " · ".join(pad(cell, width, right=True) for cell, width in zip(line[1:], widths[1:]))
+        counts = " · ".join(pad(cell, width, right=True) for cell, width in zip(line[1:], widths[1:], strict=True))
         lines.append(f"`{rank} {counts}` {option_text(row.label, 150)}")
     return "\n".join(lines)[:4000]
 
@@ -341,8 +377,8 @@ class LiveCounts:
         now = self._bot.clock.now()
         if not poll.is_open(now) or not poll.shows_counts(now) or poll.message_id is None or poll.channel_id is None:
             return
-        counts = await service.counts(poll)
         lang = await server_lang(self._bot, guild_id)
+        poll, counts = await in_language(self._bot, poll, await service.counts(poll), lang)
         message = self._bot.get_partial_messageable(poll.channel_id, guild_id=guild_id).get_partial_message(poll.message_id)
         try:
             await message.edit(embed=poll_embed(poll, counts, lang), allowed_mentions=discord.AllowedMentions.none())

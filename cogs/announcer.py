@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 class AnnouncerCog(commands.Cog):
+    """Runs news delivery on the scheduler."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

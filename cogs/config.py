@@ -17,7 +17,6 @@ from bot.services.guilds import timezone_suggestions
 
 from ._common import guild_id, reader_lang
 
-
 if TYPE_CHECKING:
     from bot.client import FanBot
 
@@ -25,6 +24,8 @@ POSTABLE = [discord.ChannelType.text, discord.ChannelType.news]
 
 
 class ConfigCog(commands.GroupCog, group_name="config", group_description="Server settings for fanbot"):
+    """/config: server settings."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

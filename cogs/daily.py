@@ -25,6 +25,8 @@ EVERY_SECONDS = 60
 
 
 class DailyCog(commands.Cog):
+    """Posts the media of the day and birthday greetings on the scheduler."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

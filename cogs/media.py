@@ -33,6 +33,8 @@ def upload_of(file: discord.Attachment | None) -> Upload | None:
 
 
 class MediaCog(commands.GroupCog, group_name="media", group_description="The server's curated media library"):
+    """/media: the curated library and fans' submissions."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

@@ -70,6 +70,8 @@ def describe_cycle(report: CycleReport, lang: Lang) -> str:
 
 
 class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The news feeds this server reads"):
+    """/feeds: the news feeds a server reads, and the feed poller."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 
@@ -195,6 +197,8 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
 
 
 class NewsCog(commands.GroupCog, group_name="news", group_description="Recent news about the stars this server follows"):
+    """/news: recent stories."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

@@ -28,6 +28,8 @@ def role_name(star: Star) -> str:
 
 
 class NotifyCog(commands.GroupCog, group_name="notify", group_description="Get pinged when a star is in the news"):
+    """/notify: pings for a star's news."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
         # Two fans opting in at once must not create two roles for one star.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -13,12 +14,22 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.domain.discord_text import neutralise, truncate
 from bot.domain.polls import CollabPoll
-
 from bot.i18n.choose import server_lang
+from bot.services.polls import LeaderboardEntry
 
 from ._common import followed_star_autocomplete, guild_id, reader_lang
-from ._poll_views import (LiveCounts, PollButton, PollSelect, leaderboard_text, option_text, poll_embed, poll_view,
-                          results_embed)
+from ._poll_views import (
+    LiveCounts,
+    PollButton,
+    PollSelect,
+    in_language,
+    leaderboard_in_language,
+    leaderboard_text,
+    option_text,
+    poll_embed,
+    poll_view,
+    results_embed,
+)
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -38,6 +49,8 @@ class Announced(NamedTuple):
 
 
 class PollsCog(commands.Cog):
+    """/collab and /poll: proposals, polls, closing and results."""
+
     collab = app_commands.Group(name="collab", description="Dream collaborations fans want to see",
                                 guild_only=True)
     poll = app_commands.Group(name="poll", description="Polls on dream collaborations", guild_only=True)
@@ -64,7 +77,9 @@ class PollsCog(commands.Cog):
         proposal = await self.bot.services.polls.propose(guild_id(interaction), interaction.user.id, star_a, star_b,
                                                          project)
         lang = reader_lang(interaction)
-        pairing = f"**{option_text(proposal.label)}**"
+        [named] = await leaderboard_in_language(  # the same naming as the leaderboard the fan will read
+            self.bot, guild_id(interaction), [LeaderboardEntry(proposal.label, 0, 0, 0, proposal.pairing)], lang)
+        pairing = f"**{option_text(named.label)}**"
         text = (lang._("Proposed {pairing} in a {project}.", pairing=pairing,
                        project=truncate(neutralise(proposal.project), 120)) if proposal.project
                 else lang._("Proposed {pairing}.", pairing=pairing))
@@ -81,6 +96,7 @@ class PollsCog(commands.Cog):
                 lang._("No pairings yet. Propose one with /collab propose; closed polls count here too."),
                 ephemeral=True)
             return
+        rows = await leaderboard_in_language(self.bot, guild_id(interaction), rows, lang)
         embed = discord.Embed(title=lang._("Most-wanted pairings"), description=leaderboard_text(rows, lang),
                               colour=discord.Colour(0xE8A0BF))
         embed.set_footer(text=lang._("Wins and votes from closed polls; a tie counts as a win for each tied pairing."))
@@ -125,13 +141,14 @@ class PollsCog(commands.Cog):
             raise
         counts = None if poll.hide_results else await service.counts(poll)
         lang, posts = reader_lang(interaction), await server_lang(self.bot, gid)
+        shown, counts = await in_language(self.bot, poll, counts, posts)
         attached = False
         posted: discord.Message | None = None
         try:
             message = None
             if has_channel:
-                message = await self.bot.poster.send(gid, "polls", embed=poll_embed(poll, counts, posts),
-                                                     view=poll_view(poll, posts))
+                message = await self.bot.poster.send(gid, "polls", embed=poll_embed(shown, counts, posts),
+                                                     view=poll_view(shown, posts))
             if message is not None:
                 posted = message
                 await service.attach_message(poll, message.channel.id, message.id)
@@ -147,7 +164,7 @@ class PollsCog(commands.Cog):
                     lang._("The polls channel cannot be used right now (see the mod-log), so the poll is posted here."),
                     ephemeral=True)
             # No working polls channel: the poll goes where the command was run.
-            sent = await interaction.followup.send(embed=poll_embed(poll, counts, posts), view=poll_view(poll, posts),
+            sent = await interaction.followup.send(embed=poll_embed(shown, counts, posts), view=poll_view(shown, posts),
                                                    wait=True,
                                                    allowed_mentions=discord.AllowedMentions.none())
             posted = sent
@@ -191,7 +208,9 @@ class PollsCog(commands.Cog):
     @app_commands.describe(poll="A poll: its number or question")
     async def results(self, interaction: discord.Interaction, poll: str) -> None:
         found = await self.bot.services.polls.results(guild_id(interaction), poll)
-        embed = results_embed(found, reader_lang(interaction), final=found.poll.closed_at is not None)
+        lang = reader_lang(interaction)
+        shown, tally = await in_language(self.bot, found.poll, found.tally, lang)
+        embed = results_embed(replace(found, poll=shown, tally=tally), lang, final=found.poll.closed_at is not None)
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
@@ -237,9 +256,10 @@ class PollsCog(commands.Cog):
         if poll.channel_id is not None and poll.message_id is not None:
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
             lang = await server_lang(self.bot, poll.guild_id)
+            shown, tally = await in_language(self.bot, poll, results.tally, lang)
             try:
                 await channel.get_partial_message(poll.message_id).edit(
-                    embed=poll_embed(poll, results.tally, lang, closed=True), view=None,
+                    embed=poll_embed(shown, tally, lang, closed=True), view=None,
                     allowed_mentions=discord.AllowedMentions.none())
             except discord.HTTPException as exc:
                 log.warning("could not mark poll %s closed on its message: %s", poll.id, exc)
@@ -252,6 +272,8 @@ class PollsCog(commands.Cog):
         try:
             results = await service.results_of(poll)
             lang = await server_lang(self.bot, poll.guild_id)
+            shown, tally = await in_language(self.bot, poll, results.tally, lang)
+            results = replace(results, poll=shown, tally=tally)
             # The nonce (enforced by discord.py when given) makes a resend after a post that reached Discord
             # but raised here (a timeout, a 5xx after the write) return the first message, not a second one.
             message = await self.bot.poster.send(poll.guild_id, "polls", embed=results_embed(results, lang),

@@ -25,15 +25,19 @@ STAR_INFO_NEWS = 3
 
 def describe_star(star: Star, lang: Lang, *, birthday: bool = True) -> str:
     """**송혜교** (Song Hye-kyo) · 1981년 11월 22일생, or **Song Hye-kyo** (송혜교) · born 22 November 1981."""
-    first = lang.star(star)
-    other = star.name if first != star.name else star.hangul
-    text = f"**{safe(first)}**" + (f" ({safe(other)})" if other else "")
+    name = safe(star.name)
+    # clean_hangul admits Hangul syllables and spaces only: nothing in it to escape (and /stars list
+    # renders every star, so escaping it too would cost each reply a regex pass per star).
+    first, other = (star.hangul, name) if lang.korean and star.hangul else (name, star.hangul)
+    text = f"**{first}**" + (f" ({other})" if other else "")
     if birthday and star.birthday:
         text += " · " + lang._("born {date}", date=lang.date(star.birthday))
     return text
 
 
 class StarsCog(commands.GroupCog, group_name="stars", group_description="The stars this server follows"):
+    """/stars: the stars a server follows."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 
 class StatusCog(commands.GroupCog, group_name="fanbot", group_description="About fanbot itself"):
+    """/fanbot status."""
+
     def __init__(self, bot: "FanBot") -> None:
         self.bot = bot
 

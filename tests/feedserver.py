@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-
 import hashlib
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
 

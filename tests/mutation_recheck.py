@@ -82,7 +82,7 @@ def main() -> int:
         print(f"re-running {len(survivors)} survivors, each in a fresh interpreter ...", flush=True)
         with ThreadPoolExecutor(args.jobs) as pool:
             verdicts = dict(zip(survivors, pool.map(
-                lambda m: recheck(m, list(stats.get(m.rsplit("__mutmut_", 1)[0], [])), args.timeout), survivors)))
+                lambda m: recheck(m, list(stats.get(m.rsplit("__mutmut_", 1)[0], [])), args.timeout), survivors), strict=True))
         changed = set()
         for name, verdict in verdicts.items():
             path = wanted[name][0]

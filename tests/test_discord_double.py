@@ -6,7 +6,6 @@ import asyncio
 import io
 
 import aiohttp
-
 import discord
 import pytest
 from discord import app_commands

@@ -11,9 +11,15 @@ import pytest
 
 from bot.domain.polls import Pairing
 from bot.settings import Settings
-from bot.sharding import (ALL_SHARDS, LocalIdentifyCoordinator, ProcessRoles, ShardScope, scope_of, shard_of,
-                          single_process_problem)
-from bot.storage.database import Database
+from bot.sharding import (
+    ALL_SHARDS,
+    LocalIdentifyCoordinator,
+    ProcessRoles,
+    ShardScope,
+    scope_of,
+    shard_of,
+    single_process_problem,
+)
 from bot.storage.polls import PollRepository
 from bot.storage.shards import owned
 
@@ -83,7 +89,7 @@ async def test_due_polls_are_selected_only_for_owned_guilds(any_db) -> None:
     assert await repo.due(later, ShardScope(2, (1,))) == [polls[1]]
     assert await repo.due(later, ShardScope(2, (0,))) == [polls[0]]
     assert sorted(await repo.due(later)) == sorted(polls.values())
-    for guild_id, poll_id in polls.values():
+    for _guild_id, poll_id in polls.values():
         assert await repo.close(poll_id, later, None)
     assert await repo.unannounced(ShardScope(2, (0,))) == [polls[0]]
 

@@ -24,6 +24,8 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True, slots=True)
 class MatchedStar:
+    """A star a story names, with her notify role and Hangul name when the server has them."""
+
     star_id: int
     name: str
     role_id: int | None = None  # her notify role, when the server has one
@@ -72,6 +74,8 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
+    """Several stories in one message, for the overflow of a minute's budget."""
+
     count: int  # stories listed; the title ("3 more stories") is the presentation's
     description: str
     content: str
@@ -80,6 +84,8 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPlan:
+    """How many due stories to send alone now, and how many to gather into one digest."""
+
     send: int  # how many of the due stories (oldest first) to post on their own now
     digest: int  # how many of the next ones to gather into one digest now
 

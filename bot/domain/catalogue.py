@@ -23,6 +23,8 @@ class CatalogueError(FanbotError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogueStar:
+    """A star of the shipped catalogue: her names, Hangul, aliases, misspellings and birthday."""
+
     name: str
     hangul: str | None
     aliases: tuple[str, ...]  # every other name the press prints, ambiguous ones and misspellings included

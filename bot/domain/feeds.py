@@ -28,6 +28,8 @@ _HTML_INPUT_LIMIT = 20_000  # of a summary's HTML; the first screenful is all we
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One item of a parsed feed, as plain text."""
+
     guid: str
     link: str | None
     title: str
@@ -39,6 +41,8 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class ParsedFeed:
+    """A feed document turned into its title and items."""
+
     title: str
     link: str | None
     items: list[FeedEntry]

@@ -355,7 +355,7 @@ class StarMatcher:
                     firm[e.key] = Explanation(e.key, e.name, written, True, "typo" if typo else "name", (), why)
         words: set[str] | None = None
         out: dict[Hashable, Explanation] = {}
-        for entries, start, end, typo in hits:
+        for entries, start, end, _typo in hits:
             for e in entries:
                 if e.key in firm:
                     out.setdefault(e.key, firm[e.key])

@@ -29,6 +29,8 @@ _VIDEO_EXT = (".mp4", ".webm", ".mov", ".m4v")
 
 @dataclass(frozen=True, slots=True)
 class MediaItem:
+    """An item of a server's curated library: a link or a stored file."""
+
     id: int
     guild_id: int
     title: str
@@ -51,6 +53,8 @@ class MediaItem:
 
 @dataclass(frozen=True, slots=True)
 class Submission:
+    """A fan's suggestion for the library, waiting for (or decided by) a moderator."""
+
     id: int
     guild_id: int
     submitter_id: int
@@ -71,6 +75,8 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class FileType:
+    """What a file's first bytes say it is: its extension and whether it is an image or a video."""
+
     mime: str
     ext: str
     kind: str  # "image" or "video"

@@ -150,6 +150,8 @@ def toggle_choice(current: Iterable[int], option: int, max_choices: int) -> tupl
 # -- tallies -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OptionResult:
+    """One poll option's votes, share and percentage."""
+
     position: int
     label: str
     votes: int
@@ -162,6 +164,8 @@ class OptionResult:
 
 @dataclass(frozen=True, slots=True)
 class Tally:
+    """A poll's counts: every option's result, the voters and the winners."""
+
     options: tuple[OptionResult, ...]
     total_votes: int
     voters: int
@@ -201,6 +205,8 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
 # -- leaderboard -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class LeaderboardRow:
+    """A pairing's wins, votes and proposals, before ranking."""
+
     pairing: Pairing
     wins: int
     votes: int
@@ -216,6 +222,8 @@ def rank_leaderboard(rows: Iterable[LeaderboardRow], limit: int = 10) -> list[Le
 # -- records -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PollOption:
+    """One option of a poll: its position and label."""
+
     position: int
     label: str
     pairing: Pairing
@@ -223,6 +231,8 @@ class PollOption:
 
 @dataclass(frozen=True, slots=True)
 class CollabPoll:
+    """A dream-collaboration poll and its rules (closing time, choices, anonymity, hidden results)."""
+
     id: int
     guild_id: int
     question: str

@@ -22,6 +22,8 @@ _HANGUL_SYLLABLE = re.compile(r"^[\uac00-\ud7a3]+( [\uac00-\ud7a3]+)*$")
 
 @dataclass(frozen=True, slots=True)
 class Star:
+    """A star a server follows: her names, Hangul, birthday and notify role."""
+
     id: int
     guild_id: int
     name: str

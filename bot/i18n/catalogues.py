@@ -29,6 +29,8 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
 
 
 class Named(Protocol):
+    """Anything with a display name and an optional Hangul name."""
+
     name: str
     hangul: str | None
 

@@ -36,7 +36,7 @@ def po_path(code: str) -> Path:
 def code_messages() -> Iterator[tuple[str | tuple[str, str], str | None, str]]:
     """(message, context, where) for every message marked in the code."""
     for folder in SOURCE_DIRS:
-        for filename, lineno, message, comments, context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS, strip_comment_tags=True
         ):
             yield message, context, f"{folder}/{filename}:{lineno}"

@@ -43,6 +43,8 @@ class FetchLimits:
 
 @dataclass(frozen=True)
 class FetchResult:
+    """What a guarded fetch returned: status, body, validators and the final URL."""
+
     url: str
     final_url: str
     status: int

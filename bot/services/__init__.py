@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from ..clock import Clock
 from ..domain.catalogue import Catalogue
 from ..domain.shards import ALL_SHARDS, ShardScope
-from ..sharding import scope_of
 from ..settings import Settings
+from ..sharding import scope_of
 from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
 from ..storage.guilds import GuildRepository

@@ -11,9 +11,6 @@ import aiohttp
 import discord
 
 from ..clock import Clock
-from ..domain.shards import ALL_SHARDS, ShardScope
-from ..i18n import Lang
-from ..i18n.choose import server_lang
 from ..domain.announcements import (
     WINDOW,
     Digest,
@@ -24,6 +21,9 @@ from ..domain.announcements import (
     render_post,
     retry_delay,
 )
+from ..domain.shards import ALL_SHARDS, ShardScope
+from ..i18n import Lang
+from ..i18n.choose import server_lang
 from ..storage.announcements import Announcement, AnnouncementRepository, DigestJob
 from .guilds import GuildConfigService
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..clock import Clock
-from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.daily import age_turning, due_date, is_birthday, local_date
 from ..domain.media import MediaItem
+from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.stars import Star
 from ..storage.media import DailyRepository, MediaRepository
 from ..storage.timefmt import from_db
@@ -45,6 +45,8 @@ ChannelCheck = Callable[[int, str], Awaitable[bool]]
 
 
 class DailyService:
+    """Decides which daily posts (media of the day, birthdays) are due in each server, and records them."""
+
     def __init__(self, repo: DailyRepository, media: MediaRepository, guilds: GuildConfigService,
                  stars: StarService, clock: Clock, *, shards: ShardScope = ALL_SHARDS) -> None:
         self.repo = repo

@@ -14,6 +14,8 @@ LANGUAGE_SETTINGS = ("auto", "en", "ko")
 
 
 class GuildConfigService:
+    """A server's settings: channels per kind of post, language, time zone, moderator role, media hour."""
+
     def __init__(self, repo: GuildRepository) -> None:
         self._repo = repo
 

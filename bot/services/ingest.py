@@ -32,6 +32,8 @@ ModNotice = Callable[[int, Notice], Awaitable[object]]
 
 @dataclass
 class CycleReport:
+    """What one poll cycle over feeds did: polled, unchanged, failed, new stories, feeds disabled."""
+
     polled: int = 0
     not_modified: int = 0
     failed: int = 0

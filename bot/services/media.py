@@ -12,11 +12,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import Clock
-from ..domain.media import (MAX_CREDIT, FileType, MediaItem, Submission, check_media_url, clean_title, fold,
-                            item_matches, link_kind, looks_like_media_type, parse_tags, sniff_file_type, tag_key)
+from ..domain.media import (
+    MAX_CREDIT,
+    FileType,
+    MediaItem,
+    Submission,
+    check_media_url,
+    clean_title,
+    fold,
+    item_matches,
+    link_kind,
+    looks_like_media_type,
+    parse_tags,
+    sniff_file_type,
+    tag_key,
+)
 from ..domain.refs import Ref
 from ..domain.shards import ALL_SHARDS, ShardScope
-from ..domain.stars import Star
 from ..errors import FetchError, NotFound, UserError
 from ..net.addresses import AddressPolicy
 from ..net.fetcher import Fetcher, FetchLimits, create_session
@@ -44,12 +56,16 @@ class Upload:
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
+    """A media file kept by fanbot: its name in the media folder, digest and type."""
+
     name: str  # relative to settings.media_path
     sha256: str
     type: FileType
 
 
 class MediaService:
+    """The media library: adding, finding and sharing items, and the submission queue."""
+
     def __init__(self, repo: MediaRepository, stars: StarService, settings: Settings, clock: Clock, *,
                  http: "aiohttp.ClientSession | None" = None, shards: ShardScope = ALL_SHARDS) -> None:
         self.repo = repo

@@ -38,6 +38,8 @@ MAX_PER_CYCLE = 200  # keeps one scheduler tick short; the rest are still due on
 
 @dataclass(frozen=True, slots=True)
 class AddedFeed:
+    """What /feeds add did: the feed, whether it is new, its current items and new stories."""
+
     feed: FeedSource
     created: bool
     items: int
@@ -66,6 +68,8 @@ def search_feed_urls(templates: tuple[str, ...], star: Star) -> list[tuple[str, 
 
 
 class NewsService:
+    """Feeds and stories of each server: adding and polling feeds, matching stories to stars."""
+
     def __init__(
         self,
         settings: Settings,

@@ -41,6 +41,8 @@ BATCH_LIMIT = 5000
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """A fan's proposed pairing and how many fans proposed it."""
+
     pairing: Pairing
     label: str
     project: str | None
@@ -49,6 +51,8 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class Results:
+    """A poll's counts and, unless it is anonymous, who voted for each option."""
+
     poll: CollabPoll
     tally: Tally
     voters: dict[int, list[int]] | None  # option position → voter ids; None for anonymous polls
@@ -56,10 +60,13 @@ class Results:
 
 @dataclass(frozen=True, slots=True)
 class LeaderboardEntry:
+    """One line of the most-wanted pairings: label, wins, votes and proposals."""
+
     label: str
     wins: int
     votes: int
     proposals: int
+    pairing: Pairing | None = None  # so a reader's language can name the stars its own way
 
 
 class _VoteQueue:
@@ -90,7 +97,7 @@ class _VoteQueue:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), outcome in zip(batch, outcomes):
+            for (_, future), outcome in zip(batch, outcomes, strict=False):
                 if not future.done():
                     future.set_result(outcome)
 
@@ -100,6 +107,8 @@ class _VoteQueue:
 
 
 class PollService:
+    """Dream-collaboration proposals and polls: creating, voting, closing and results."""
+
     def __init__(self, repo: PollRepository, stars: StarService, clock: Clock, *,
                  shards: ShardScope = ALL_SHARDS) -> None:
         self._repo = repo
@@ -252,7 +261,7 @@ class PollService:
             rows.setdefault(count.pairing, [0, 0, 0])[2] = count.proposals
         ranked = rank_leaderboard((LeaderboardRow(p, *v) for p, v in rows.items()), limit)
         names = await self._names(guild_id)
-        return [LeaderboardEntry(self._label(r.pairing, names), r.wins, r.votes, r.proposals) for r in ranked]
+        return [LeaderboardEntry(self._label(r.pairing, names), r.wins, r.votes, r.proposals, r.pairing) for r in ranked]
 
     async def count_open(self, guild_id: int) -> int:
         return await self._repo.count_open(guild_id)

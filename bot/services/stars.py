@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class StarChange:
+    """A star was followed, unfollowed or edited (told to listeners such as the news matcher)."""
+
     kind: str  # "followed", "unfollowed", "edited"
     star: Star
 
@@ -36,6 +38,8 @@ StarListener = Callable[[StarChange], Awaitable[None]]
 
 
 class StarService:
+    """Following, unfollowing, editing and finding a server's stars."""
+
     def __init__(self, repo: StarRepository, catalogue: Catalogue, clock: Clock) -> None:
         self._repo = repo
         self._catalogue = catalogue

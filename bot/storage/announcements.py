@@ -19,6 +19,8 @@ WAITING = ("pending", "sending")
 
 @dataclass(frozen=True, slots=True)
 class Announcement:
+    """A story's journal row in one server: waiting, sending or sent, with its nonce and attempts."""
+
     id: int
     story_id: int
     guild_id: int
@@ -36,6 +38,8 @@ class Announcement:
 
 @dataclass(frozen=True, slots=True)
 class DigestJob:
+    """A digest being sent: its announcements, channel, nonce and attempts."""
+
     id: int
     guild_id: int
     channel_id: int
@@ -58,6 +62,8 @@ _SELECT = (
 
 
 class AnnouncementRepository:
+    """The announcement journal and its digests (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -17,6 +17,8 @@ PAGE = 2000
 
 @dataclass(frozen=True, slots=True)
 class CopyReport:
+    """What copy-db copied: how many tables and rows."""
+
     tables: int
     rows: int
     version: int

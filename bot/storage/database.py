@@ -127,6 +127,8 @@ def _raise_constraint(exc: sqlite3.IntegrityError) -> NoReturn:
 
 
 class SqliteTransaction(Transaction):
+    """A write transaction on the SQLite writer connection."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

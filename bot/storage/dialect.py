@@ -11,6 +11,8 @@ _PG_KEY = re.compile(r"Key \(([^)]*)\)")
 
 @dataclass(frozen=True)
 class Dialect:
+    """What differs between SQLite and PostgreSQL for the same SQL: placeholders and row locks."""
+
     name: str  # "sqlite" or "postgres"
     # Appended to a SELECT inside a transaction: lock the rows read until commit (for_update), or claim
     # them so other processes skip them (skip_locked). SQLite's one writer already excludes the others.

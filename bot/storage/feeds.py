@@ -54,6 +54,8 @@ class FeedSource:
 
 @dataclass(frozen=True, slots=True)
 class PollSuccess:
+    """A source answered: when, the next poll, and its validators."""
+
     source_id: int
     polled_at: datetime
     next_poll_at: datetime
@@ -65,6 +67,8 @@ class PollSuccess:
 
 @dataclass(frozen=True, slots=True)
 class PollFailure:
+    """A source failed: when, why, and when to try again."""
+
     source_id: int
     polled_at: datetime
     next_poll_at: datetime
@@ -112,6 +116,8 @@ def _chunks(ids: Sequence[int], size: int = 400) -> Iterator[list[int]]:
 
 
 class FeedRepository:
+    """Feeds per server and their health (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -16,6 +16,8 @@ __all__ = ["CHANNEL_KINDS", "ChannelTarget", "GuildConfig", "GuildRepository"]
 
 @dataclass(frozen=True, slots=True)
 class ChannelTarget:
+    """Where one kind of automatic post goes, and why it is paused if it is."""
+
     kind: str
     channel_id: int
     blocked_reason: str | None = None
@@ -23,6 +25,8 @@ class ChannelTarget:
 
 @dataclass(frozen=True, slots=True)
 class GuildConfig:
+    """A server's settings as stored, with defaults for a server that never changed them."""
+
     guild_id: int
     timezone: str = "Asia/Seoul"
     mod_role_id: int | None = None
@@ -35,6 +39,8 @@ class GuildConfig:
 
 
 class GuildRepository:
+    """Per-server settings and channels (SQL)."""
+
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self._db = db
         self._clock = clock or SystemClock()

@@ -47,6 +47,8 @@ def _duplicate(error: UniqueViolation, where: str) -> Conflict:
 
 
 class MediaRepository:
+    """The media library and the submission queue (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         self._item_select = _item_select(db)

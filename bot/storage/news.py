@@ -19,6 +19,8 @@ _MIN_TITLE_KEY = 12
 
 @dataclass(frozen=True, slots=True)
 class NewsStory:
+    """A recorded story of a server, with the stars it names."""
+
     id: int
     guild_id: int
     title: str
@@ -34,6 +36,8 @@ def _in_list(count: int) -> str:
 
 
 class NewsRepository:
+    """Stories and their stars (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         names = db.dialect.joined("st.name", "news_story_stars ns JOIN stars st ON st.id = ns.star_id "

@@ -35,6 +35,8 @@ class VoteRequest:
 
 @dataclass(frozen=True, slots=True)
 class VoteOutcome:
+    """What a vote did: its status, the voter's choices now, and the poll's limit."""
+
     status: str
     choices: frozenset[int] = field(default_factory=frozenset)
     action: str = ""
@@ -43,6 +45,8 @@ class VoteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ProposalCount:
+    """How many fans proposed a pairing, and when first."""
+
     pairing: Pairing
     proposals: int
     first_at: datetime
@@ -58,6 +62,8 @@ class _PollMeta:
 
 
 class PollRepository:
+    """Proposals, polls, options and votes (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -70,6 +70,8 @@ def _count(status: str) -> int:
 
 
 class PostgresTransaction(Transaction):
+    """A write transaction on one pooled PostgreSQL connection."""
+
     def __init__(self, conn: asyncpg.Connection, db: "PostgresDatabase") -> None:
         self._conn = conn
         self.dialect = db.dialect
@@ -95,6 +97,8 @@ class PostgresTransaction(Transaction):
 
 
 class PostgresDatabase(Database):
+    """PostgreSQL through an asyncpg pool, behind the same interface as the SQLite database."""
+
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.dialect = postgres()
         self.location = redact(url)

@@ -12,6 +12,8 @@ from .timefmt import to_db
 
 
 class StarRepository:
+    """Followed stars and their aliases (SQL)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         aliases = db.dialect.joined("alias", "star_aliases a WHERE a.star_id = s.id", "\x1f", order_by="position")

@@ -6,6 +6,8 @@ from .database import Database
 
 
 class BotState:
+    """Small key-value facts the bot keeps between runs (e.g. the synced command hash)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

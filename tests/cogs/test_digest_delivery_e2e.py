@@ -100,7 +100,7 @@ async def test_a_role_deleted_in_discord_is_pinged_neither_alone_nor_in_a_digest
     assert await bot.services.announcer.deliver_pending(clock.now()) == 7
     messages = server.messages("news")
     assert len(messages) == 6 and messages[5]["embeds"][0]["title"] == "2 more stories"
-    for message, request in zip(messages, posts_to(double, server.channels["news"])):
+    for message, request in zip(messages, posts_to(double, server.channels["news"]), strict=True):
         assert message["content"] == song_role.mention
         assert request.json["allowed_mentions"]["roles"] == [int(song_role.id)]
     # The digest looks like the posts and, in an announcement channel, is crossposted like them.

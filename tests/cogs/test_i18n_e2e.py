@@ -254,11 +254,13 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     ko_fan = server.guild.add_member("지민", locale="ko")
     en_fan = server.guild.add_member("sam", locale="en-US")
     ja_fan = server.guild.add_member("hana", locale="ja")
-    ko_vote = await server.click(ko_fan, message, button_for(message, "Han So-hee"))
-    assert ko_vote.content.startswith("**Song Hye-kyo × Han So-hee**에 투표했어요!"), ko_vote.content
-    en_vote = await server.click(en_fan, message, button_for(message, "Han So-hee"))
-    assert en_vote.content.startswith("Your vote for **Song Hye-kyo × Han So-hee** is counted.")
-    ja_vote = await server.click(ja_fan, message, button_for(message, "Kim Go-eun"))
+    # Options name the stars in Hangul on a Korean server's poll, buttons included.
+    assert "**1.** 송혜교 × 한소희" in embed["description"]
+    ko_vote = await server.click(ko_fan, message, button_for(message, "한소희"))
+    assert ko_vote.content.startswith("**송혜교 × 한소희**에 투표했어요!"), ko_vote.content
+    en_vote = await server.click(en_fan, message, button_for(message, "한소희"))
+    assert en_vote.content.startswith("Your vote for **송혜교 × 한소희** is counted.")
+    ja_vote = await server.click(ja_fan, message, button_for(message, "김고은"))
     assert ja_vote.content.startswith("Your vote for")
     poll_id = int(custom_ids(message)[0].split(":")[2])
 
@@ -268,21 +270,26 @@ async def test_a_korean_server_gets_a_korean_poll_and_results_and_each_voter_rea
     [result] = results
     shown = result["embeds"][0]
     fields = {f["name"]: f["value"] for f in shown["fields"]}
-    assert fields["우승"] == "우승: Song Hye-kyo × Han So-hee (2표, 67%)"
+    assert fields["우승"] == "우승: 송혜교 × 한소희 (2표, 67%)"
     assert "`████████░░░░  67%` 2표" in shown["description"] and "`████░░░░░░░░  33%` 1표" in shown["description"]
     assert shown["footer"]["text"] == "3명 투표 · 마감됨"
     assert all(not m["mention_everyone"] for m in server.messages("polls"))
 
+    proposed = await server.invoke(ko_fan, "collab propose", star_a="한소희", star_b="김고은", project="스릴러")
+    assert proposed.content.startswith("**한소희 × 김고은** 조합으로 스릴러을(를) 제안했어요.") or \
+        proposed.content.startswith("**김고은 × 한소희** 조합으로 스릴러을(를) 제안했어요."), proposed.content
+    assert proposed.content.endswith("지금까지 1명이 이 조합을 제안했어요.")
     board = await server.invoke(ko_fan, "collab leaderboard")
     lines = board.embeds[0]["description"].splitlines()
     spans = [line.split("`")[1] for line in lines]
     from bot.i18n import display_width
 
     assert len({display_width(span) for span in spans}) == 1, spans  # columns line up, Hangul counted double
-    assert spans[0].startswith("1. 1승 · 2표")
+    assert spans[0].startswith("1. 1승 · 2표") and lines[0].endswith("` 송혜교 × 한소희")
     en_board = await server.invoke(en_fan, "collab leaderboard")
     en_spans = [line.split("`")[1] for line in en_board.embeds[0]["description"].splitlines()]
     assert len({len(s) for s in en_spans}) == 1 and en_spans[0].startswith("1.  1 win · 2 votes")
+    assert en_board.embeds[0]["description"].splitlines()[0].endswith("` Song Hye-kyo × Han So-hee")
 
 
 async def test_a_korean_server_gets_korean_cards_outcomes_and_daily_posts(start_bot, double, server: FanServer, clock):

@@ -8,7 +8,7 @@ from tests.cogs.test_polls_e2e import button_for, follow, option_lines, poll_mes
 
 
 async def test_fans_voted_counts_fans_not_votes_in_a_pick_two_poll(start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     await follow(server)
     ix = await server.invoke(server.mod, "poll create", question="Pick two", max_choices=2,
                              pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun; Han So-hee x Jun Ji-hyun")

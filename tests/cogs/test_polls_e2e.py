@@ -286,7 +286,7 @@ async def test_fans_cannot_create_or_close_polls(start_bot, server, double):
 
 
 async def test_mentions_and_markdown_are_shown_literally_and_ping_nobody(start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     await follow(server)
     role = server.guild.add_role("stans")
     question = f"@everyone **vote** <@&{role.id}> <@{server.fan.id}> now"
@@ -305,7 +305,7 @@ async def test_mentions_and_markdown_are_shown_literally_and_ping_nobody(start_b
 
 
 async def test_anonymous_polls_never_show_voters_and_hidden_results_wait_for_close(start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     await follow(server)
     pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun; Han So-hee x Kim Go-eun"
     await server.invoke(server.mod, "poll create", question="Secret?", pairings=pairs, anonymous=True,
@@ -357,7 +357,7 @@ async def test_a_burst_of_votes_edits_the_poll_message_a_few_times_with_the_fina
                           {"Song Hye-kyo × Han So-hee": 30, "Song Hye-kyo × Kim Go-eun": 30}, timeout=5)
     edits = double.find_requests("PATCH", rf"/channels/\d+/messages/{message['id']}")
     assert 1 <= len(edits) <= 4, len(edits)
-    gaps = [b.time - a.time for a, b in zip(edits, edits[1:])]
+    gaps = [b.time - a.time for a, b in zip(edits, edits[1:], strict=False)]
     assert all(g >= 0.25 for g in gaps), gaps
 
 
@@ -435,7 +435,7 @@ async def test_without_a_polls_channel_the_poll_is_posted_where_the_command_ran(
 
 async def test_a_25_option_poll_with_long_names_shows_every_option_on_the_poll_and_in_the_results(
         start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     names = [f"Starlet {word} of the Rather Long Stage Name Drama Club" for word in
              ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel")]
     await follow(server, names)
@@ -501,7 +501,7 @@ async def test_one_failing_close_does_not_stop_the_others_and_the_retry_also_edi
 
 
 async def test_poll_create_answers_discord_before_posting_and_errors_stay_private(start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     await follow(server)
     pairs = "Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun"
     ix = await server.invoke(server.mod, "poll create", question="Fast?", pairings=pairs)
@@ -553,7 +553,7 @@ async def test_a_results_post_retried_after_it_reached_discord_is_not_posted_twi
 
 
 async def test_a_vote_whose_reply_fails_still_shows_in_the_live_counts(start_bot, server, double):
-    bot = await ready_bot(start_bot, server)
+    await ready_bot(start_bot, server)
     await follow(server)
     await server.invoke(server.mod, "poll create", question="Late?",
                         pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 async def test_bot_logs_in_syncs_and_answers(start_bot, server, double):
-    bot = await start_bot()
+    await start_bot()
     assert "stars" in {c["name"] for c in double.commands[None].values()}
     ix = await server.invoke(server.fan, "stars list")
     assert ix.ephemeral

@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import FanServer, assert_no_pings
 
+
 async def follow(server: FanServer, name: str, **options):
     return await server.invoke(server.mod, "stars follow", name=name, **options)
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .interactions import (APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, MODAL_SUBMIT, DoubleUsageError,
-                           InteractionHandle, all_custom_ids, base_payload, command_data, find_component)
+from .interactions import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    COMPONENT,
+    MODAL_SUBMIT,
+    DoubleUsageError,
+    InteractionHandle,
+    all_custom_ids,
+    base_payload,
+    command_data,
+    find_component,
+)
 from .models import Channel, Guild, Member, User
 
 if TYPE_CHECKING:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.media import (MediaItem, check_media_url, clean_title, item_matches, link_kind, parse_tags,
-                              sniff_file_type)
+from bot.domain.media import (
+    MediaItem,
+    check_media_url,
+    clean_title,
+    item_matches,
+    link_kind,
+    parse_tags,
+    sniff_file_type,
+)
 from bot.errors import BadLink, UserError
 
 

@@ -41,6 +41,8 @@ def test_korean_counts_use_one_form_and_english_picks_its_plural(catalogues):
     assert en.n_("{n} vote", "{n} votes", 1) == "1 vote"
     assert en.n_("{n} vote", "{n} votes", 0) == "0 votes"
     assert en.n_("{n} vote", "{n} votes", 21) == "21 votes"
+    assert ko.n_("{n} vote", "{n} votes", 5) == "5표" and ko.n_("{n} vote", "{n} votes", 1) == "1표"
+    assert ko.n_("{n} fan voted", "{n} fans voted", 3) == "3명 투표"
 
 
 def _copy_catalogue(tmp_path: Path, text: bytes | None) -> Path:

@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractResolver
 
 from bot.errors import FetchError, UnsafeURL
 from bot.net.addresses import AddressPolicy
-from bot.net.fetcher import MiB, FetchLimits, Fetcher, create_session
+from bot.net.fetcher import Fetcher, FetchLimits, MiB, create_session
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Local news</title><link>http://example.com/</link>

@@ -21,7 +21,7 @@ from bot.net.addresses import (
     check_url,
     parse_ip_literal,
 )
-from bot.net.fetcher import FetchLimits, Fetcher, create_session
+from bot.net.fetcher import Fetcher, FetchLimits, create_session
 
 PUBLIC = "93.184.216.34"
 

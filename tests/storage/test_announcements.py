@@ -9,7 +9,6 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain.stars import StarDraft
 from bot.storage.announcements import AnnouncementRepository
-from bot.storage.database import Database
 from bot.storage.stars import StarRepository
 
 GUILD, OTHER = 10, 20
