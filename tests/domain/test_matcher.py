@@ -264,10 +264,12 @@ def load(path: Path) -> list[dict]:
 
 
 def score(matcher: StarMatcher, rows: list[dict]) -> tuple[float, float, list[str]]:
+    """Precision and recall over "mentions". A star in "partial" is named by surname or given name
+    only ("Han took the part", "So-hee says"): out of recall, and matching her is no false alarm."""
     tp = fp = fn = 0
     misses = []
     for row in rows:
-        got = {s for s in matcher.match(row["text"]) if s in LABELLED}
+        got = {s for s in matcher.match(row["text"]) if s in LABELLED} - set(row.get("partial", ()))
         want = set(row["mentions"])
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         if got != want:
@@ -284,8 +286,8 @@ def dev_rows() -> list[dict]:
 
 def test_dev_corpus_precision_and_recall(matcher: StarMatcher) -> None:
     precision, recall, misses = score(matcher, dev_rows())
-    assert precision >= 0.97, misses
-    assert recall >= 0.95, misses
+    assert precision >= 0.99, misses
+    assert recall >= 0.97, misses
 
 
 def test_dev_corpus_every_line(matcher: StarMatcher) -> None:
@@ -295,19 +297,26 @@ def test_dev_corpus_every_line(matcher: StarMatcher) -> None:
 
 
 def test_extra_headlines_precision_and_recall(matcher: StarMatcher) -> None:
-    # Measured: precision 0.988, recall 0.944. The misses are labelled on purpose: a surname alone
-    # ("Jun's other TV credits"), a bare given name ("Critics applauded So Hee") and a "Suzy" that only
-    # the article around it shows to be Suzy Menkes. The matcher does not guess from one word.
+    # Measured: precision 1.000, recall 0.994. The one miss is labelled: a published typo ("Jun Ji
+    # Huun") whose slip spells Korean syllables, which the matcher reads as another person's name.
     rows = load(EXTRA)
-    assert len(rows) >= 80
+    assert len(rows) >= 300
+    assert sum(1 for row in rows if not row["mentions"]) >= 100  # negatives and near-misses
     precision, recall, misses = score(matcher, rows)
-    assert precision >= 0.97, misses
-    assert recall >= 0.93, misses
+    assert precision >= 0.99, misses
+    assert recall >= 0.97, misses
 
 
 def test_extra_headlines_only_miss_the_lines_marked_as_known_misses(matcher: StarMatcher) -> None:
     for row in load(EXTRA):
-        got = sorted(s for s in matcher.match(row["text"]) if s in LABELLED)
+        got = sorted(s for s in matcher.match(row["text"]) if s in LABELLED and s not in row.get("partial", ()))
         if got != sorted(row["mentions"]):
-            note = row.get("note", "")
-            assert "known miss" in note or "hard" in note, (row["text"], got, row["mentions"])
+            assert "known miss" in row.get("note", ""), (row["text"], got, row["mentions"])
+
+
+def test_extra_headlines_are_labelled_by_the_convention() -> None:
+    for row in load(EXTRA):
+        assert set(row) <= {"text", "lang", "mentions", "partial", "source", "note"}, row
+        assert row["source"].startswith("paraphrase of http"), row
+        assert set(row["mentions"]) | set(row.get("partial", ())) <= LABELLED, row
+        assert not set(row["mentions"]) & set(row.get("partial", ())), row

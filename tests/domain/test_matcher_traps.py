@@ -194,3 +194,20 @@ def test_edit_and_syllable_helpers() -> None:
     assert not one_edit("hyekyo", "hyekyo") and not one_edit("hyekyo", "hykyp") and not one_edit("ab", "abcd")
     assert spells_korean_syllables("hyekyo") and spells_korean_syllables("minah") and spells_korean_syllables("jiwoo")
     assert not spells_korean_syllables("hyykyo") and not spells_korean_syllables("sony")
+
+
+def test_building_leaves_the_garbage_collector_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    StarMatcher.build([("a", ["Song Hye-kyo"])])
+    assert gc.isenabled()
+    with pytest.raises(TypeError):
+        StarMatcher.build([("a", [None])])  # type: ignore[list-item]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        StarMatcher.build([("a", ["Song Hye-kyo"])])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
