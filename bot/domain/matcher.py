@@ -26,8 +26,8 @@ import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
-from .text import fold, is_hangul, name_key, plain_text
 from .evidence import Explanation, Hit, decide
+from .text import fold, is_hangul, name_key, plain_text
 from .typos import deletions, one_edit, spells_korean_syllables
 
 __all__ = ["Explanation", "NameRule", "StarMatcher", "plain_text", "HANGUL_PARTICLES"]
@@ -86,7 +86,7 @@ class _Entry:
     ambiguous: bool = False  # decided by context words (set by _add)
 
 
-_Hit = tuple[tuple[_Entry, ...], int, int, bool]
+_Hit = Hit
 _TYPO_MIN_REST = 4  # letters after the exact words: "Han So He" (sohee) yes, "Song Hye Ky" (kyo) no
 _TYPO_MIN_KEY = 7
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -122,7 +122,8 @@ class StarMatcher:
         # First word of a multi-word name -> {its other words, or them less one letter -> (entries, rest)}.
         self._typos: dict[str, dict[str, list[tuple[tuple[_Entry, ...], str]]]] = {}
         # First word -> what a slip of one of its rests can look like: its length, and its first two or
-        # last two letters (one edit in four or more letters leaves one of the two pairs as it was).
+        # last two letters (a letter wrong, missing or extra in four or more leaves one of the pairs as
+        # it was; so does a swap, except of the middle two of exactly four letters).
         self._rest_shapes: dict[str, tuple[set[int], set[str]]] = {}
         self._size = 0
 
