@@ -120,6 +120,8 @@ def test_needs_context_without_any_word_does_not_match() -> None:
     m = StarMatcher.build([("s", [NameRule("Suzy", needs_context=True, confirm=("drama",))])])
     assert m.match("Suzy smiles") == []
     assert m.match("Suzy smiles in the drama") == ["s"]
+    m = StarMatcher.build([("s", [NameRule("수지", needs_context=True, confirm=("드라마",))])])
+    assert m.match("수지가 웃었다") == [] and m.match("수지가 드라마에서 웃었다") == ["s"]
 
 
 # --- One-letter typos in multi-word names ---------------------------------------------------------------
@@ -219,8 +221,9 @@ def test_building_leaves_the_garbage_collector_as_it_was() -> None:
 
 
 def test_short_all_caps_rule_ignores_punctuation_and_stops_at_three_letters() -> None:
-    m = StarMatcher.build([("iu", ["I.U."]), ("exid", ["EXID"])])
+    m = StarMatcher.build([("iu", ["I.U."]), ("exid", ["EXID"]), ("ses", ["S.E.S."])])
     assert m.match("I.U. sings") == ["iu"] and m.match("i.u. sings") == []
+    assert m.match("S.E.S. sings") == ["ses"] and m.match("Ses sings") == []  # three capitals still count
     assert m.match("Exid sings") == ["exid"]  # four capitals: an ordinary name
 
 
@@ -263,7 +266,7 @@ def test_names_of_fewer_than_seven_letters_get_no_typo() -> None:
 def test_every_anchor_of_a_typo_is_tried_longest_first() -> None:
     m = StarMatcher.build([("a", ["Han So-hee"]), ("b", ["Hanso Park"])])
     assert m.match("Han So Hex") == ["a"]  # "hanso" is tried first and fails
-    assert m.match("Hanso Pakr") == ["b"]
+    assert m.match("Han So Pakr") == ["b"]  # the second anchor, "hanso", after "han"
 
 
 def test_a_given_name_split_into_three_tokens_gets_no_typo() -> None:
@@ -272,7 +275,7 @@ def test_a_given_name_split_into_three_tokens_gets_no_typo() -> None:
 
 def test_explanations_give_the_written_span_and_how_it_matched() -> None:
     m = StarMatcher.build([("shk", ["Song Hye-kyo", "송혜교"]), ("s", [NameRule("Suzy", confirm=("drama",))])])
-    assert [(e.written, e.how) for e in m.explain("배우 송혜교가 왔다")] == [("송혜교가", "name")]
+    assert [(e.name, e.written, e.how) for e in m.explain("배우 송혜교가 왔다")] == [("송혜교", "송혜교가", "name")]
     assert [(e.written, e.how) for e in m.explain("SONG Hye-kyo")] == [("SONG Hye kyo", "name")]
     assert [(e.how, e.matched) for e in m.explain("Suzy smiles")] == [("context", True)]  # confirm-only: still context
 
@@ -290,3 +293,4 @@ def test_quantity_rule_edges() -> None:
     assert m.match("2024 IU Tour 2") == ["iu"]
     assert m.match("12,2024 IU") == []  # a number's last four digits are no year
     assert m.match("The label says 1000 IU") == []  # the unit last in the text
+    assert m.match("Take 2000 IU Daily") == []  # a year-like number, but a unit word follows
