@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,7 @@ from ..errors import FanbotError
 from .matcher import NameRule, StarMatcher
 from .text import is_hangul, name_key
 
+_WORD = re.compile(r"[A-Za-z0-9]+")
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "stars.json"
 SUPPORTED_VERSION = 1
 
@@ -176,9 +178,9 @@ def _context(value: Any, where: str, field: str, vocab: dict[str, tuple[str, ...
         else:
             out.append(word)
     for word in out:
-        # The matcher compares context words with single tokens: "K-pop" would never be seen.
-        if not (is_hangul(word) or (word.isascii() and word.isalnum())):
-            raise CatalogueError(f"{where}: {field} word {word!r} must be one word of letters or digits.")
+        # The matcher compares context words with one token or two neighbouring ones ("miss A").
+        if not (is_hangul(word) or (word.isascii() and 1 <= len(_WORD.findall(word)) <= 2)):
+            raise CatalogueError(f"{where}: {field} word {word!r} must be one or two words of letters or digits.")
     return tuple(dict.fromkeys(out))
 
 

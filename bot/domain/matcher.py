@@ -21,10 +21,12 @@ How it works (SPEC §2, "Matching a story to a star"):
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .evidence import Explanation, Hit, decide
 from .text import fold, is_hangul, name_key, plain_text
 from .typos import deletions, one_edit, spells_korean_syllables
 
@@ -84,21 +86,7 @@ class _Entry:
     ambiguous: bool = False  # decided by context words (set by _add)
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Why a star was (not) matched: the name found, as written, and what decided."""
-
-    star: Hashable
-    name: str  # the name as catalogued
-    written: str  # as the text spells it
-    matched: bool
-    how: str  # "name", "typo" or "context"
-    decided_by: tuple[str, ...] = ()  # the context words that decided, for ambiguous names
-    reason: str = ""
-
-
-# One hit: the entries for one name found in the text, the token span and whether it was a typo.
-_Hit = tuple[tuple[_Entry, ...], int, int, bool]
+_Hit = Hit
 _TYPO_MIN_REST = 4  # letters after the exact words: "Han So He" (sohee) yes, "Song Hye Ky" (kyo) no
 _TYPO_MIN_KEY = 7
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -137,7 +125,8 @@ class StarMatcher:
         # First word of a multi-word name -> {its other words, or them less one letter -> (entries, rest)}.
         self._typos: dict[str, dict[str, list[tuple[tuple[_Entry, ...], str]]]] = {}
         # First word -> what a slip of one of its rests can look like: its length, and its first two or
-        # last two letters (one edit in four or more letters leaves one of the two pairs as it was).
+        # last two letters (a letter wrong, missing or extra in four or more leaves one of the pairs as
+        # it was; so does a swap, except of the middle two of exactly four letters).
         self._rest_shapes: dict[str, tuple[set[int], set[str]]] = {}
         self._size = 0
 
@@ -148,6 +137,22 @@ class StarMatcher:
         rules: Mapping[str, NameRule] | None = None,
     ) -> StarMatcher:
         """Index every star's names. rules: care instructions for plain-string names, by name_key."""
+        # The index is tens of thousands of small objects that all live as long as it does: a cyclic
+        # garbage collection in the middle of building would walk every one of them for nothing.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._build(stars, rules)
+        finally:
+            if paused:
+                gc.enable()
+
+    @classmethod
+    def _build(
+        cls,
+        stars: Iterable[tuple[Hashable, Iterable[str | NameRule]]],
+        rules: Mapping[str, NameRule] | None,
+    ) -> StarMatcher:
         self = cls()
         by_key = {name_key(k): v for k, v in (rules or {}).items()}
         sizes: set[int] = set()
@@ -178,7 +183,9 @@ class StarMatcher:
             if not is_hangul(hangul_only):
                 return None  # other scripts (カタカナ, 漢字) are not matched; see the module docstring
             # Spaces inside a Hangul name ("송 혜교") are not worth supporting; index it glued.
-            entry = _Entry(star, _NO_BOUNDS, None, unless, rule.not_a_unit, rule.text, confirm, rule.needs_context, ambiguous)
+            entry = _Entry(
+                star, _NO_BOUNDS, None, unless, rule.not_a_unit, rule.text, confirm, rule.needs_context, ambiguous
+            )
             self._hangul.setdefault(hangul_only, []).append(entry)
             self._size += 1
             return hangul_only
@@ -229,12 +236,12 @@ class StarMatcher:
             return []
         if not any(e.ambiguous for entries, _, _, _ in hits for e in entries):
             return list(dict.fromkeys(e.key for entries, _, _, _ in hits for e in entries))
-        return [x.star for x in self._decide(hits, tokens) if x.matched]
+        return [x.star for x in decide(hits, tokens) if x.matched]
 
     def explain(self, text: str) -> list[Explanation]:
         """Every star whose name was found, matched or not, with the name, the spelling and the reason."""
         hits, tokens = self._scan(text)
-        return self._decide(hits, tokens) if hits else []
+        return decide(hits, tokens) if hits else []
 
     def _scan(self, text: str) -> tuple[list[_Hit], list[tuple[str, str, bool]]]:
         clean = fold(plain_text(text))
@@ -289,7 +296,9 @@ class StarMatcher:
                 i += 1
         return found, tokens
 
-    def _typo(self, tokens: list[tuple[str, str, bool]], anchors: list[tuple[int, str]]) -> tuple[tuple[_Entry, ...], int] | None:
+    def _typo(
+        self, tokens: list[tuple[str, str, bool]], anchors: list[tuple[int, str]]
+    ) -> tuple[tuple[_Entry, ...], int] | None:
         """One wrong letter in the words after an exact first word: one star's entries, and where they end."""
         n = len(tokens)
         for start, prefix in anchors:
@@ -343,45 +352,6 @@ class StarMatcher:
                 return tuple(entries)
         return None
 
-    @staticmethod
-    def _decide(hits: list[_Hit], tokens: list[tuple[str, str, bool]]) -> list[Explanation]:
-        """One explanation per star, in order of first mention: her first hit that counts, or why none did."""
-        firm: dict[Hashable, Explanation] = {}
-        for entries, start, end, typo in hits:
-            for e in entries:
-                if not e.ambiguous and e.key not in firm:
-                    written = _written(tokens, start, end)
-                    why = "one letter off her name, the rest exact" if typo else "her name"
-                    firm[e.key] = Explanation(e.key, e.name, written, True, "typo" if typo else "name", (), why)
-        words: set[str] | None = None
-        out: dict[Hashable, Explanation] = {}
-        for entries, start, end, _typo in hits:
-            for e in entries:
-                if e.key in firm:
-                    out.setdefault(e.key, firm[e.key])
-                    continue
-                if out.get(e.key) is not None and out[e.key].matched:
-                    continue
-                if words is None:
-                    words = {t[0] for t in tokens}
-                refuted = sorted(_present(e.unless, words))
-                confirmed = sorted(_present(e.confirm, words))
-                if any(k != e.key for k in firm):
-                    confirmed.append("(another star named)")
-                if len(confirmed) > len(refuted):
-                    ok, by, why = True, confirmed, "confirmed"
-                elif refuted:
-                    ok, by, why = False, refuted, "refuted" if not confirmed else "refuted by as many words as confirm it, or more"
-                else:
-                    ok, by, why = not e.needs_context, (), "no context words" + (", and it needs some" if e.needs_context else "")
-                out[e.key] = Explanation(e.key, e.name, _written(tokens, start, end), ok, "context", tuple(by), why)
-        return list(out.values())
-
-
-def _written(tokens: list[tuple[str, str, bool]], start: int, end: int) -> str:
-    return " ".join(t[1] for t in tokens[start:end])
-
-
 def cuts_ok(cuts: list[int], entry: _Entry) -> bool:
     """The text may split a name only where the name itself has a word break."""
     return all(c in entry.boundaries for c in cuts)
@@ -398,15 +368,3 @@ def _after_quantity(tokens: list[tuple[str, str, bool]], start: int, end: int) -
     year_like = len(number) == 4 and number[:2] in ("19", "20") and not (start > 1 and tokens[start - 2][0].isdigit())
     followed = end < len(tokens) and tokens[end][0] in _UNIT_FOLLOWERS
     return not year_like or followed
-
-
-def _present(context: frozenset[str], words: set[str]) -> set[str]:
-    """The context words in the text: Latin ones as whole tokens, Hangul ones as the start of a word."""
-    found = set()
-    for w in context:
-        if is_hangul(w):
-            if any(t.startswith(w) for t in words):
-                found.add(w)
-        elif w in words:
-            found.add(w)
-    return found

@@ -12,11 +12,12 @@ import re
 # Revised Romanisation plus the older spellings the press still prints (Kyo, Hee, Soo, Shin, Joo,
 # Woo, Choi). Syllable = initial + vowel + final, each optional except the vowel.
 _INITIALS = "g k kk n d t tt r l m b p pp s ss sh j jj ch h y w".split()
+# "ah" as in Min-ah, Ah-in; not h as a final, which would make "Sohhee" read as soh + hee.
 _VOWELS = (
     "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i "
-    "oo ee ou oi eui ea uh"
+    "oo ee ou oi eui ea uh ah"
 ).split()
-_FINALS = "k g n t d l r m p b ng s h".split()  # h: "Min-ah", "Ah-in"
+_FINALS = "k g n t d l r m p b ng s".split()
 
 
 def _pattern(parts: list[str]) -> str:

@@ -97,3 +97,39 @@ def test_missing_file_and_wrong_version(tmp_path: Path) -> None:
     path.write_text(json.dumps({"version": 2, "stars": []}), encoding="utf-8")
     with pytest.raises(CatalogueError, match="version"):
         Catalogue.load(path)
+
+
+def _one_rule(rule: dict, **context: list) -> Catalogue:
+    star = {"name": "Suzy", "hangul": "수지", "aliases": ["Bae Suzy"], "ambiguous_aliases": [rule]}
+    return Catalogue.from_dict({"version": 1, "context_words": context, "stars": [star]})
+
+
+def test_context_words_are_shared_by_name_and_spelled_out_in_the_rule() -> None:
+    cat = _one_rule(
+        {"name": "Suzy", "confirm": ["@ent", "miss A"], "unless": ["Menkes"], "needs_context": True},
+        ent=["drama", "K-pop"],
+    )
+    (rule,) = cat.rules.values()
+    assert rule.confirm == ("drama", "K-pop", "miss A") and rule.unless == ("Menkes",) and rule.needs_context
+    m = cat.matcher()
+    assert m.match("Suzy, ex-miss A, smiles") == ["Suzy"]  # a two-word context word
+    assert m.match("Suzy loves K-pop") == ["Suzy"] and m.match("Suzy smiles") == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"name": "Suzy", "confirm": ["@nope"]}, "refers to @nope"),
+        ({"name": "Suzy", "confirm": ["Lee Jong-suk"]}, "one or two words"),
+        ({"name": "Suzy", "unless": ["경상 수지"]}, "one or two words"),
+        ({"name": "Suzy", "confirm": "drama"}, "list of non-empty strings"),
+    ],
+)
+def test_bad_context_words_are_refused(rule: dict, message: str) -> None:
+    with pytest.raises(CatalogueError, match=message):
+        _one_rule(rule)
+
+
+def test_context_words_must_be_lists() -> None:
+    with pytest.raises(CatalogueError, match="context_words"):
+        Catalogue.from_dict({"version": 1, "context_words": ["drama"], "stars": []})

@@ -22,7 +22,7 @@ def catalogue() -> Catalogue:
     return Catalogue.load()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # built in each test, so each test's run of the matcher's code is its own
 def matcher(catalogue: Catalogue) -> StarMatcher:
     return catalogue.matcher()
 
@@ -31,7 +31,8 @@ def small(**stars: list) -> StarMatcher:
     return StarMatcher.build(stars.items())
 
 
-SHK = small(shk=["Song Hye-kyo", "송혜교", "Hye-kyo"], psh=["Park Shin-hye", "박신혜"], hsh=["Han So-hee", "한소희"])
+def shk() -> StarMatcher:
+    return small(shk=["Song Hye-kyo", "송혜교", "Hye-kyo"], psh=["Park Shin-hye", "박신혜"], hsh=["Han So-hee", "한소희"])
 
 
 # --- Latin names ---------------------------------------------------------------------------------------
@@ -58,12 +59,12 @@ SHK = small(shk=["Song Hye-kyo", "송혜교", "Hye-kyo"], psh=["Park Shin-hye", 
     ],
 )
 def test_latin_name_variants_match(text: str) -> None:
-    assert SHK.match(text) == ["shk"]
+    assert shk().match(text) == ["shk"]
 
 
 @pytest.mark.parametrize("text", ["Park ShinHye gets an offer", "Park Shin-hye", "PARK SHIN HYE", "#ParkShinHye"])
 def test_split_or_glued_syllables_match(text: str) -> None:
-    assert SHK.match(text) == ["psh"]
+    assert shk().match(text) == ["psh"]
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_split_or_glued_syllables_match(text: str) -> None:
     ],
 )
 def test_other_people_and_inner_words_do_not_match(text: str) -> None:
-    assert SHK.match(text) == []
+    assert shk().match(text) == []
 
 
 def test_text_may_only_split_a_name_where_the_name_has_a_break() -> None:
@@ -90,13 +91,13 @@ def test_text_may_only_split_a_name_where_the_name_has_a_break() -> None:
 
 
 def test_given_name_alias_matches_alone_and_inside_the_full_name_once() -> None:
-    assert SHK.match("Hye-kyo smiles") == ["shk"]
-    assert SHK.match("Song Hye-kyo, or Hye-kyo to friends") == ["shk"]
+    assert shk().match("Hye-kyo smiles") == ["shk"]
+    assert shk().match("Song Hye-kyo, or Hye-kyo to friends") == ["shk"]
 
 
 def test_order_of_first_mention_without_repeats() -> None:
     text = "Han So-hee and Song Hye-kyo; later Song Hye-kyo and 한소희"
-    assert SHK.match(text) == ["hsh", "shk"]
+    assert shk().match(text) == ["hsh", "shk"]
 
 
 # --- Hangul names --------------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def test_order_of_first_mention_without_repeats() -> None:
     ],
 )
 def test_hangul_name_with_particle_or_punctuation_matches(text: str) -> None:
-    assert "shk" in SHK.match(text)
+    assert "shk" in shk().match(text)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +141,7 @@ def test_hangul_name_with_particle_or_punctuation_matches(text: str) -> None:
     ["퐁혜교와 루지현", "송혜교수님", "오송혜교가", "송혜교정", "한 매체는", "한소희망"],
 )
 def test_hangul_inside_longer_words_does_not_match(text: str) -> None:
-    assert SHK.match(text) == []
+    assert shk().match(text) == []
 
 
 def test_hangul_byline_is_not_the_star() -> None:
@@ -171,7 +172,7 @@ def test_given_name_of_a_hangul_star_inside_another_full_name_does_not_match() -
     ],
 )
 def test_html_is_stripped_and_entities_decoded(text: str) -> None:
-    assert SHK.match(text) == ["shk"]
+    assert shk().match(text) == ["shk"]
 
 
 def test_plain_text_keeps_korean_title_brackets_and_collapses_space() -> None:
@@ -181,7 +182,7 @@ def test_plain_text_keeps_korean_title_brackets_and_collapses_space() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "<br/>", "&nbsp;", "!!!", "123"])
 def test_empty_or_nameless_text(text: str) -> None:
-    assert SHK.match(text) == []
+    assert shk().match(text) == []
 
 
 def test_empty_matcher_matches_nothing() -> None:
@@ -264,10 +265,12 @@ def load(path: Path) -> list[dict]:
 
 
 def score(matcher: StarMatcher, rows: list[dict]) -> tuple[float, float, list[str]]:
+    """Precision and recall over "mentions". A star in "partial" is named by surname or given name
+    only ("Han took the part", "So-hee says"): out of recall, and matching her is no false alarm."""
     tp = fp = fn = 0
     misses = []
     for row in rows:
-        got = {s for s in matcher.match(row["text"]) if s in LABELLED}
+        got = {s for s in matcher.match(row["text"]) if s in LABELLED} - set(row.get("partial", ()))
         want = set(row["mentions"])
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         if got != want:
@@ -284,8 +287,8 @@ def dev_rows() -> list[dict]:
 
 def test_dev_corpus_precision_and_recall(matcher: StarMatcher) -> None:
     precision, recall, misses = score(matcher, dev_rows())
-    assert precision >= 0.97, misses
-    assert recall >= 0.95, misses
+    assert precision >= 0.99, misses
+    assert recall >= 0.97, misses
 
 
 def test_dev_corpus_every_line(matcher: StarMatcher) -> None:
@@ -295,19 +298,26 @@ def test_dev_corpus_every_line(matcher: StarMatcher) -> None:
 
 
 def test_extra_headlines_precision_and_recall(matcher: StarMatcher) -> None:
-    # Measured: precision 0.988, recall 0.944. The misses are labelled on purpose: a surname alone
-    # ("Jun's other TV credits"), a bare given name ("Critics applauded So Hee") and a "Suzy" that only
-    # the article around it shows to be Suzy Menkes. The matcher does not guess from one word.
+    # Measured: precision 1.000, recall 0.994. The one miss is labelled: a published typo ("Jun Ji
+    # Huun") whose slip spells Korean syllables, which the matcher reads as another person's name.
     rows = load(EXTRA)
-    assert len(rows) >= 80
+    assert len(rows) >= 300
+    assert sum(1 for row in rows if not row["mentions"]) >= 100  # negatives and near-misses
     precision, recall, misses = score(matcher, rows)
-    assert precision >= 0.97, misses
-    assert recall >= 0.93, misses
+    assert precision >= 0.99, misses
+    assert recall >= 0.97, misses
 
 
 def test_extra_headlines_only_miss_the_lines_marked_as_known_misses(matcher: StarMatcher) -> None:
     for row in load(EXTRA):
-        got = sorted(s for s in matcher.match(row["text"]) if s in LABELLED)
+        got = sorted(s for s in matcher.match(row["text"]) if s in LABELLED and s not in row.get("partial", ()))
         if got != sorted(row["mentions"]):
-            note = row.get("note", "")
-            assert "known miss" in note or "hard" in note, (row["text"], got, row["mentions"])
+            assert "known miss" in row.get("note", ""), (row["text"], got, row["mentions"])
+
+
+def test_extra_headlines_are_labelled_by_the_convention() -> None:
+    for row in load(EXTRA):
+        assert set(row) <= {"text", "lang", "mentions", "partial", "source", "note"}, row
+        assert row["source"].startswith("paraphrase of http"), row
+        assert set(row["mentions"]) | set(row.get("partial", ())) <= LABELLED, row
+        assert not set(row["mentions"]) & set(row.get("partial", ())), row

@@ -9,7 +9,7 @@ from bot.domain.matcher import NameRule, StarMatcher
 from bot.domain.typos import one_edit, spells_korean_syllables
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # built in each test, so each test's run of the matcher's code is its own
 def matcher() -> StarMatcher:
     return Catalogue.load().matcher()
 
@@ -120,21 +120,25 @@ def test_needs_context_without_any_word_does_not_match() -> None:
     m = StarMatcher.build([("s", [NameRule("Suzy", needs_context=True, confirm=("drama",))])])
     assert m.match("Suzy smiles") == []
     assert m.match("Suzy smiles in the drama") == ["s"]
+    m = StarMatcher.build([("s", [NameRule("수지", needs_context=True, confirm=("드라마",))])])
+    assert m.match("수지가 웃었다") == [] and m.match("수지가 드라마에서 웃었다") == ["s"]
 
 
 # --- One-letter typos in multi-word names ---------------------------------------------------------------
 
-TYPO = StarMatcher.build(
-    [
-        ("shk", ["Song Hye-kyo", "Hye-kyo"]),
-        ("psh", ["Park Shin-hye"]),
-        ("jjh", ["Jun Ji-hyun"]),
-        ("kge", ["Kim Go-eun"]),
-        ("suzy", ["Suzy", "Bae Suzy"]),
-        ("kjw", ["Kim Ji-won"]),
-        ("kjo", ["Kim Ji-woo"]),
-    ]
-)
+
+def typo_matcher() -> StarMatcher:
+    return StarMatcher.build(
+        [
+            ("shk", ["Song Hye-kyo", "Hye-kyo"]),
+            ("psh", ["Park Shin-hye"]),
+            ("jjh", ["Jun Ji-hyun"]),
+            ("kge", ["Kim Go-eun"]),
+            ("suzy", ["Suzy", "Bae Suzy"]),
+            ("kjw", ["Kim Ji-won"]),
+            ("kjo", ["Kim Ji-woo"]),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,37 +154,37 @@ TYPO = StarMatcher.build(
     ],
 )
 def test_one_wrong_letter_in_one_word_matches_when_the_rest_is_exact(text: str, star: str) -> None:
-    assert TYPO.match(text) == [star]
+    assert typo_matcher().match(text) == [star]
 
 
 def test_typo_explanation_names_the_star_and_the_spelling() -> None:
-    [why] = TYPO.explain("Song Hey-kyo returns")
+    [why] = typo_matcher().explain("Song Hey-kyo returns")
     assert (why.star, why.name, why.written, why.how, why.matched) == ("shk", "Song Hye-kyo", "Song Hey kyo", "typo", True)
 
 
 def test_no_typo_in_single_word_names() -> None:
-    assert TYPO.match("Suzi smiles") == [] and TYPO.match("Suzzy smiles") == []
-    assert TYPO.match("Hye-kyp smiles") == []  # one word, however many syllables
+    assert typo_matcher().match("Suzi smiles") == [] and typo_matcher().match("Suzzy smiles") == []
+    assert typo_matcher().match("Hye-kyp smiles") == []  # one word, however many syllables
 
 
 def test_no_typo_in_the_first_word_of_a_name() -> None:
-    assert TYPO.match("Pakr Shin-hye") == [] and TYPO.match("Kin Go-eun") == []
+    assert typo_matcher().match("Pakr Shin-hye") == [] and typo_matcher().match("Kin Go-eun") == []
 
 
 def test_two_wrong_letters_do_not_match() -> None:
-    assert TYPO.match("Song Hyy-kyp") == []
+    assert typo_matcher().match("Song Hyy-kyp") == []
 
 
 def test_a_slip_that_spells_korean_syllables_is_another_person() -> None:
-    assert TYPO.match("Song Hye-kyu") == [] and TYPO.match("Kim Go-un") == [] and TYPO.match("Park Shin-ae") == []
+    assert typo_matcher().match("Song Hye-kyu") == [] and typo_matcher().match("Kim Go-un") == [] and typo_matcher().match("Park Shin-ae") == []
 
 
 def test_never_when_the_text_is_another_catalogued_person() -> None:
-    assert TYPO.match("Kim Ji-woo cast") == ["kjo"] and TYPO.match("Kim Ji-won cast") == ["kjw"]
+    assert typo_matcher().match("Kim Ji-woo cast") == ["kjo"] and typo_matcher().match("Kim Ji-won cast") == ["kjw"]
 
 
 def test_a_slip_of_two_stars_names_is_nobodys() -> None:
-    assert TYPO.match("Kim Ji-wox cast") == []  # one letter from Kim Ji-won and from Kim Ji-woo
+    assert typo_matcher().match("Kim Ji-wox cast") == []  # one letter from Kim Ji-won and from Kim Ji-woo
 
 
 def test_a_given_name_of_fewer_than_four_letters_gets_no_typo() -> None:
@@ -194,3 +198,99 @@ def test_edit_and_syllable_helpers() -> None:
     assert not one_edit("hyekyo", "hyekyo") and not one_edit("hyekyo", "hykyp") and not one_edit("ab", "abcd")
     assert spells_korean_syllables("hyekyo") and spells_korean_syllables("minah") and spells_korean_syllables("jiwoo")
     assert not spells_korean_syllables("hyykyo") and not spells_korean_syllables("sony")
+
+
+def test_building_leaves_the_garbage_collector_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    StarMatcher.build([("a", ["Song Hye-kyo"])])
+    assert gc.isenabled()
+    with pytest.raises(TypeError):
+        StarMatcher.build([("a", [None])])  # type: ignore[list-item]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        StarMatcher.build([("a", ["Song Hye-kyo"])])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# --- Edges found by mutation testing (mutmut on bot/domain/matcher.py) ----------------------------------
+
+
+def test_short_all_caps_rule_ignores_punctuation_and_stops_at_three_letters() -> None:
+    m = StarMatcher.build([("iu", ["I.U."]), ("exid", ["EXID"]), ("ses", ["S.E.S."])])
+    assert m.match("I.U. sings") == ["iu"] and m.match("i.u. sings") == []
+    assert m.match("S.E.S. sings") == ["ses"] and m.match("Ses sings") == []  # three capitals still count
+    assert m.match("Exid sings") == ["exid"]  # four capitals: an ordinary name
+
+
+def test_a_hangul_name_followed_by_a_particle_and_then_more_is_a_longer_word() -> None:
+    m = StarMatcher.build([("hsh", ["한소희"]), ("shk", ["송혜교"])])
+    assert m.match("한소희가족 사진") == [] and m.match("송혜교가정") == []  # 가 + 족, 가 + 정
+
+
+def test_longest_hangul_name_wins_over_a_shorter_one_plus_a_particle() -> None:
+    m = StarMatcher.build([("short", ["이지"]), ("iu", ["이지은"])])
+    assert m.match("이지은이 노래했다") == ["iu"]  # not 이지 + 은
+
+
+def test_a_hangul_name_written_with_a_space_is_indexed_glued() -> None:
+    assert StarMatcher.build([("x", ["송 혜교"])]).match("송혜교가 왔다") == ["x"]
+
+
+def test_a_matcher_never_built_matches_nothing() -> None:
+    assert StarMatcher().match("송혜교가 Song Hye-kyo") == []
+
+
+def test_names_starting_with_x_keep_their_first_letter() -> None:
+    assert StarMatcher.build([("x", ["Xu Kai"])]).match("Xu Kai stars") == ["x"]
+
+
+def test_a_byline_at_the_very_end_is_still_a_byline() -> None:
+    assert StarMatcher.build([("k", ["김지원"])]).match("스포츠조선 김지원 기자") == []
+
+
+def test_case_sensitive_names_compare_every_token_and_get_no_typo() -> None:
+    m = StarMatcher.build([("s", [NameRule("Bae Suzy", case_sensitive=True)])])
+    assert m.match("Bae Suzy smiles") == ["s"] and m.match("bae Suzy smiles") == []
+    assert m.match("Bae Suzi smiles") == []
+
+
+def test_names_of_fewer_than_seven_letters_get_no_typo() -> None:
+    assert StarMatcher.build([("x", ["Oh Suzy"])]).match("Oh Suzi smiles") == []
+
+
+def test_every_anchor_of_a_typo_is_tried_longest_first() -> None:
+    m = StarMatcher.build([("a", ["Han So-hee"]), ("b", ["Hanso Park"])])
+    assert m.match("Han So Hex") == ["a"]  # "hanso" is tried first and fails
+    assert m.match("Han So Pakr") == ["b"]  # the second anchor, "hanso", after "han"
+
+
+def test_a_given_name_split_into_three_tokens_gets_no_typo() -> None:
+    assert typo_matcher().match("Song Hy e kyp") == []
+
+
+def test_explanations_give_the_written_span_and_how_it_matched() -> None:
+    m = StarMatcher.build([("shk", ["Song Hye-kyo", "송혜교"]), ("s", [NameRule("Suzy", confirm=("drama",))])])
+    assert [(e.name, e.written, e.how) for e in m.explain("배우 송혜교가 왔다")] == [("송혜교", "송혜교가", "name")]
+    assert [(e.written, e.how) for e in m.explain("SONG Hye-kyo")] == [("SONG Hye kyo", "name")]
+    assert [(e.how, e.matched) for e in m.explain("Suzy smiles")] == [("context", True)]  # confirm-only: still context
+
+
+def test_hashtags_and_handles_split_at_capitals_and_hangul_after_them_is_hangul() -> None:
+    m = StarMatcher.build([("hsh", ["Han So-hee", "한소희"]), ("gain", ["가인"])])
+    assert m.match("@HanSoHeeFans say hi") == ["hsh"]
+    assert m.match("#팬 한소희가 왔다") == ["hsh"]
+    assert m.match("가인이 왔다") == ["gain"] and m.match("#태그 가인이 왔다") == ["gain"]  # 가 is U+AC00
+
+
+def test_quantity_rule_edges() -> None:
+    m = StarMatcher.build([("iu", [NameRule("IU", case_sensitive=True, not_a_unit=True)])])
+    assert m.match("Best of 1999 IU") == ["iu"]  # a 19xx year, too
+    assert m.match("2024 IU Tour 2") == ["iu"]
+    assert m.match("12,2024 IU") == []  # a number's last four digits are no year
+    assert m.match("The label says 1000 IU") == []  # the unit last in the text
+    assert m.match("Take 2000 IU Daily") == []  # a year-like number, but a unit word follows
