@@ -13,6 +13,7 @@ import pytest
 
 from bot.domain.announcements import render_post
 from bot.services.announcer import GIVE_UP_AFTER, HISTORY_LOOKBACK, NONCE_TRUST, post_embed
+from bot.storage.timefmt import to_db
 from tests.cogs.test_announce_e2e import news_server, posts_to, record, status_of
 from tests.discord_double import messages as double_messages
 
@@ -230,6 +231,11 @@ async def test_a_post_discord_keeps_refusing_is_given_up_after_eight_attempts(st
     news = server.channels["news"]
     announcement_id = await record(bot, server, clock, "Song Hye-kyo malformed", [song])
     double.fail_channel(news, 400)  # Discord refuses this post itself, every time
+    await bot.services.announcer.deliver_pending(clock.now())
+    row = await status_of(bot, announcement_id)
+    assert row["next_attempt_at"] == to_db(clock.now() + timedelta(seconds=30))  # backs off, like a 5xx
+    await bot.services.announcer.deliver_pending(clock.now())
+    assert len(double.find_requests("POST", rf"/channels/{news.id}/messages")) == 1
     for _ in range(20):
         await bot.services.announcer.deliver_pending(clock.now())
         clock.advance(timedelta(minutes=31))
