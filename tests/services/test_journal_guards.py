@@ -171,3 +171,10 @@ async def test_due_hands_out_at_most_a_hundred_rows_at_a_time(db, news_clock):
     ids = await _stories(repo, news_clock, 101)
     assert [a.id for a in await repo.due(GUILD, news_clock.now())] == ids[:100]
     assert [a.id for a in await repo.due(GUILD, news_clock.now(), limit=3)] == ids[:3]
+
+
+async def test_an_unknown_announcement_is_none(db, news_clock):
+    repo = AnnouncementRepository(db)
+    [a] = await _stories(repo, news_clock, 1)
+    assert (await repo.get(a)).id == a
+    assert await repo.get(a + 1) is None
