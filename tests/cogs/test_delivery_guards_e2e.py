@@ -13,6 +13,7 @@ import pytest
 
 from bot.domain.announcements import render_post
 from bot.services.announcer import GIVE_UP_AFTER, HISTORY_LOOKBACK, NONCE_TRUST, post_embed
+from bot.storage.timefmt import to_db
 from tests.cogs.test_announce_e2e import news_server, posts_to, record, status_of
 from tests.discord_double import messages as double_messages
 
@@ -92,6 +93,8 @@ async def test_a_resend_within_the_nonce_memory_trusts_the_nonce_and_reads_no_hi
     monkeypatch.setattr(bot.services.announcer.repo, "record_sent", die)
     await bot.services.announcer.deliver_pending(clock.now())
     [posted] = server.messages("news")
+    row = await status_of(bot, announcement_id)
+    assert (row["status"], row["channel_id"]) == ("sending", int(server.channels["news"].id))
 
     bot = await start_bot.restart(bot)
     clock.advance(NONCE_TRUST)  # exactly as long as the bot trusts Discord to remember the nonce
@@ -136,6 +139,9 @@ async def test_an_older_post_matching_title_link_and_description_is_taken_for_th
     assert posts_to(double, server.channels["news"]) == []
     row = await status_of(bot, announcement_id)
     assert row["status"] == "sent" and row["message_id"] == int(earlier["id"])
+    assert row["channel_id"] == int(server.channels["news"].id)  # counted in this channel's minute budget
+    # Found, it is crossposted as the fresh post would have been.
+    assert double.find_requests("POST", rf"/channels/{server.channels['news'].id}/messages/{earlier['id']}/crosspost")
 
 
 async def test_a_message_by_someone_else_is_never_taken_for_the_bots_post(start_bot, server, double, clock):
@@ -222,6 +228,7 @@ async def test_a_first_digest_refused_by_the_channel_gives_its_stories_back(star
     rows = [await status_of(bot, i) for i in overflow]
     # Nothing was posted: the stories are plain pending again, free to go out alone later.
     assert [(r["status"], r["digest_id"]) for r in rows] == [("pending", None)] * 2
+    assert (await bot.services.guilds.get(int(server.guild.id))).channel("news").blocked_reason
 
 
 async def test_a_post_discord_keeps_refusing_is_given_up_after_eight_attempts(start_bot, server, double, clock):
@@ -229,6 +236,11 @@ async def test_a_post_discord_keeps_refusing_is_given_up_after_eight_attempts(st
     news = server.channels["news"]
     announcement_id = await record(bot, server, clock, "Song Hye-kyo malformed", [song])
     double.fail_channel(news, 400)  # Discord refuses this post itself, every time
+    await bot.services.announcer.deliver_pending(clock.now())
+    row = await status_of(bot, announcement_id)
+    assert row["next_attempt_at"] == to_db(clock.now() + timedelta(seconds=30))  # backs off, like a 5xx
+    await bot.services.announcer.deliver_pending(clock.now())
+    assert len(double.find_requests("POST", rf"/channels/{news.id}/messages")) == 1
     for _ in range(20):
         await bot.services.announcer.deliver_pending(clock.now())
         clock.advance(timedelta(minutes=31))
@@ -243,3 +255,30 @@ async def test_a_post_discord_keeps_refusing_is_given_up_after_eight_attempts(st
     assert len(double.find_requests("POST", rf"/channels/{news.id}/messages")) == 8
     # A refusal of one post is not a reason to stop the channel.
     assert (await bot.services.guilds.get(int(server.guild.id))).channel("news").blocked_reason is None
+
+
+async def test_a_row_another_worker_took_meanwhile_is_neither_sent_nor_counted(start_bot, server, double, clock,
+                                                                              monkeypatch):
+    bot, song, _han, _sr, _hr = await news_server(start_bot, server, clock)
+    announcement_id = await record(bot, server, clock, "Song Hye-kyo in Tokyo", [song])
+    repo = bot.services.announcer.repo
+    begin_send = repo.begin_send
+
+    async def taken_first(row_id, channel_id, now):
+        await repo.record_sent(row_id, channel_id, 4242, now)  # another process posted it a moment ago
+        return await begin_send(row_id, channel_id, now)
+
+    monkeypatch.setattr(repo, "begin_send", taken_first)
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 0
+    assert posts_to(double, server.channels["news"]) == []
+    assert (await status_of(bot, announcement_id))["message_id"] == 4242
+
+
+async def test_a_refused_post_pauses_the_channel_without_logging_an_error(start_bot, server, double, clock, caplog):
+    bot, song, _han, _sr, _hr = await news_server(start_bot, server, clock)
+    await record(bot, server, clock, "Song Hye-kyo on stage", [song])
+    double.fail_channel(server.channels["news"], 403)
+    caplog.clear()
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 0
+    assert (await bot.services.guilds.get(int(server.guild.id))).channel("news").blocked_reason
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.")]

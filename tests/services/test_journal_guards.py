@@ -6,7 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot.services.announcer import Announcer
+from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
+from bot.storage.guilds import GuildRepository
 
 GUILD, OTHER = 10, 20
 CHANNEL = 555
@@ -136,3 +139,42 @@ async def test_waiting_rows_of_every_server_are_found_and_only_when_due(db, news
     await repo.begin_send(a, CHANNEL, news_clock.now())
     await repo.record_sent(a, CHANNEL, 1, news_clock.now())
     assert await repo.guilds_with_work(later) == [OTHER]
+
+
+async def test_status_says_how_long_ago_the_last_story_went_out(db, news_clock):
+    repo = AnnouncementRepository(db)
+    announcer = Announcer(repo, GuildConfigService(GuildRepository(db)), news_clock)
+    a, _waiting = await _stories(repo, news_clock, 2)
+    await repo.begin_send(a, CHANNEL, news_clock.now())
+    await repo.record_sent(a, CHANNEL, 1, news_clock.now())
+    stamp = int(news_clock.now().timestamp())
+    assert await announcer.status_fields(GUILD) == [("News announcements", f"1 waiting · last sent <t:{stamp}:R>")]
+
+
+async def test_every_stored_error_is_cut_to_300_characters(db, news_clock):
+    repo = AnnouncementRepository(db)
+    long_error = "503 " + "x" * 400
+    a, b, c, d = await _stories(repo, news_clock, 4)
+    await repo.begin_send(a, CHANNEL, news_clock.now())
+    await repo.postpone(a, long_error, None, maybe_sent=True)
+    dissolved = await repo.begin_digest(GUILD, CHANNEL, [b, c], news_clock.now())
+    await repo.dissolve_digest(dissolved.id, long_error)
+    failed = await repo.begin_digest(GUILD, CHANNEL, [d], news_clock.now())
+    await repo.fail_digest(failed.id, long_error)
+    errors = [r["last_error"] for r in await db.fetchall("SELECT last_error FROM announcements ORDER BY id")]
+    errors += [r["last_error"] for r in await db.fetchall("SELECT last_error FROM announcement_digests ORDER BY id")]
+    assert [len(e) for e in errors] == [300] * 6 and all(e == long_error[:300] for e in errors)
+
+
+async def test_due_hands_out_at_most_a_hundred_rows_at_a_time(db, news_clock):
+    repo = AnnouncementRepository(db)
+    ids = await _stories(repo, news_clock, 101)
+    assert [a.id for a in await repo.due(GUILD, news_clock.now())] == ids[:100]
+    assert [a.id for a in await repo.due(GUILD, news_clock.now(), limit=3)] == ids[:3]
+
+
+async def test_an_unknown_announcement_is_none(db, news_clock):
+    repo = AnnouncementRepository(db)
+    [a] = await _stories(repo, news_clock, 1)
+    assert (await repo.get(a)).id == a
+    assert await repo.get(a + 1) is None

@@ -1,0 +1,110 @@
+"""Poll rules at their edges: limits, line breaks, clamped bars, named winners, leaderboard length."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.domain.polls import (
+    BAR_WIDTH,
+    CollabPoll,
+    LeaderboardRow,
+    Pairing,
+    PollOption,
+    bar,
+    check_max_choices,
+    check_options,
+    clean_project,
+    clean_question,
+    pairing_label,
+    parse_pairings,
+    rank_leaderboard,
+    tally,
+    winner_sentence,
+)
+from bot.errors import UserError
+
+
+def test_fans_voted_is_the_number_of_voters_not_of_votes():
+    result = tally(["A", "B"], {0: 2, 1: 1}, voters=2)
+    assert (result.total_votes, result.voters) == (3, 2)
+    assert tally(["A", "B"], {0: 2, 1: 1}).voters == 3  # one vote a fan, when the caller does not say
+
+
+def test_shares_are_of_all_votes_and_percentages_round():
+    result = tally(["A", "B", "C"], {0: 2, 1: 1, 7: 5})  # a count for a position the poll does not have
+    assert result.total_votes == 3
+    assert [o.percent for o in result.options] == [67, 33, 0]
+    assert [o.position for o in result.options] == [0, 1, 2]
+
+
+def test_a_single_winner_is_no_tie_and_names_can_replace_labels():
+    result = tally(["A", "B"], {0: 1})
+    assert not result.is_tie and [w.label for w in result.winners] == ["A"]
+    assert winner_sentence(result, names=["Song Hye-kyo × Han So-hee"]) == (
+        "Winner: Song Hye-kyo × Han So-hee (1 vote, 100%)")
+    tie = tally(["A", "B"], {0: 3, 1: 3})
+    assert winner_sentence(tie, names=["X", "Y"]) == "Tie between X and Y (3 votes each)"
+
+
+@pytest.mark.parametrize(("share", "full"), [(-0.5, 0), (1.5, BAR_WIDTH), (0.04, 1), (0.9, BAR_WIDTH - 1)])
+def test_bars_are_clamped_and_any_vote_shows(share, full):
+    assert bar(share) == "█" * full + "░" * (BAR_WIDTH - full)
+    assert bar(0.5, width=4) == "██░░"
+
+
+def test_the_leaderboard_shows_the_top_ten_unless_asked_for_fewer():
+    rows = [LeaderboardRow(Pairing(1, n), wins=0, votes=n, proposals=0) for n in range(2, 14)]
+    ranked = rank_leaderboard(rows)
+    assert len(ranked) == 10 and ranked[0].pairing == Pairing(1, 13) and ranked[-1].pairing == Pairing(1, 4)
+    assert [r.pairing for r in rank_leaderboard(rows, limit=2)] == [Pairing(1, 13), Pairing(1, 12)]
+    tied = [LeaderboardRow(Pairing(2, 3), 1, 5, 1), LeaderboardRow(Pairing(1, 3), 1, 5, 1)]
+    assert [r.pairing for r in rank_leaderboard(tied)] == [Pairing(1, 3), Pairing(2, 3)]  # pairing order
+
+
+def test_max_choices_must_be_at_least_one():
+    check_max_choices(1, 2)
+    with pytest.raises(UserError, match="at least 1"):
+        check_max_choices(0, 2)
+
+
+def test_a_repeated_option_is_named_by_its_number():
+    with pytest.raises(UserError, match="Option 3 repeats"):
+        check_options([Pairing(1, 2), Pairing(1, 3), Pairing.of(3, 1)])
+    with pytest.raises(UserError, match="you gave 26"):
+        check_options([Pairing(1, n) for n in range(2, 28)])
+
+
+def test_a_bad_pairing_is_named_by_its_number_and_shown_without_control_characters():
+    with pytest.raises(UserError, match=r"Pairing 2 \('Han So-hee'\)"):
+        parse_pairings("Song Hye-kyo x Kim Go-eun; Han\x07 So-hee")
+    with pytest.raises(UserError, match="at least two pairings"):
+        parse_pairings(" ; ")
+    long_name = "N" * 100
+    with pytest.raises(UserError) as caught:
+        parse_pairings(long_name)
+    assert f"('{'N' * 60}')" in str(caught.value)
+
+
+def test_question_line_breaks_are_kept_but_never_more_than_one_blank_line():
+    assert clean_question("Who?\n\n\n\nReally who?") == "Who?\n\nReally who?"
+    assert clean_question("Who?\nReally") == "Who?\nReally"
+    assert clean_question("a\tb") == "a b"
+
+
+def test_project_of_exactly_80_characters_is_kept_and_control_characters_become_spaces():
+    assert clean_project("y" * 80) == "y" * 80
+    assert clean_project("a\x00b") == "a b"
+    with pytest.raises(UserError, match="81 characters"):
+        clean_project("y" * 81)
+
+
+def test_a_poll_lists_its_labels_and_shows_counts_unless_hidden_while_open():
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    options = (PollOption(0, pairing_label("A", "B"), Pairing(1, 2)), PollOption(1, "C × D", Pairing(3, 4)))
+    poll = CollabPoll(1, 1, "q", 1, start, start + timedelta(hours=1), None, 1, False, False, None, None, options)
+    assert poll.labels == ["A × B", "C × D"]
+    assert poll.shows_counts(start)
+    closed = CollabPoll(1, 1, "q", 1, start, start + timedelta(hours=1), start, 1, False, True, None, None, options)
+    assert not closed.is_open(start) and closed.shows_counts(start)
