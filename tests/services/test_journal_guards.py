@@ -147,8 +147,8 @@ async def test_status_says_how_long_ago_the_last_story_went_out(db, news_clock):
     a, _waiting = await _stories(repo, news_clock, 2)
     await repo.begin_send(a, CHANNEL, news_clock.now())
     await repo.record_sent(a, CHANNEL, 1, news_clock.now())
-    stamp = int(news_clock.now().timestamp())
-    assert await announcer.status_fields(GUILD) == [("News announcements", f"1 waiting · last sent <t:{stamp}:R>")]
+    # The numbers /fanbot status renders (cogs/status.py, in the reader's language).
+    assert await announcer.stats(GUILD) == (1, news_clock.now())
 
 
 async def test_every_stored_error_is_cut_to_300_characters(db, news_clock):
