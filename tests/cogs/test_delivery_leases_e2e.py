@@ -4,6 +4,7 @@ story to one post per channel, on SQLite and on PostgreSQL, with two real bots r
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 
@@ -90,3 +91,36 @@ async def test_a_process_killed_holding_the_lease_is_taken_over_with_the_same_no
     assert server.messages("news") == [posted] and double.nonce_hits == 1
     row = await new.db.fetchone("SELECT status, message_id FROM announcements WHERE id = ?", (announcement_id,))
     assert row["status"] == "sent" and row["message_id"] == int(posted["id"])
+
+
+async def test_two_processes_running_every_outbound_job_at_once_post_each_thing_once(
+        start_bot, server, double, clock, shared_db):
+    """Poll closing and results, the daily posts and a missing submission card, with both processes of
+    one shard running their scheduler in the same instant."""
+    clock.set(datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc))  # 11:00 on Song Hye-kyo's birthday in Seoul
+    old = await start_bot(**shared_db)
+    await server.configure(old)
+    gid = int(server.guild.id)
+    for name in ("Song Hye-kyo", "Han So-hee", "Kim Go-eun"):
+        await server.invoke(server.mod, "stars follow", name=name)
+    await server.invoke(server.mod, "media add", title="Kitten", url="https://example.com/kitten.jpg")
+    poll = await server.invoke(server.mod, "poll create", question="Who next?",
+                               pairings="Song Hye-kyo x Han So-hee; Song Hye-kyo x Kim Go-eun", duration="30m")
+    assert "Poll #1 is up" in poll.all_text
+    await old.services.media.submit(gid, int(server.fan.id), title="Lost card", url="https://example.com/lost")
+    new = await start_bot(**shared_db)
+    await double.wait_for(lambda: new.get_guild(gid) is not None, what="the new process's guild")
+
+    clock.set(datetime(2026, 11, 22, 3, 1, tzinfo=timezone.utc))  # 12:01 KST: media hour, poll due, card late
+    for _ in range(2):
+        await asyncio.gather(old.scheduler.run_once(force=True), new.scheduler.run_once(force=True))
+
+    def titled(kind, start):
+        return [m for m in server.messages(kind) if (m["embeds"] and m["embeds"][0].get("title", "").startswith(start))
+                or (m["content"] or "").startswith(start)]
+
+    assert len(titled("polls", "Results")) == 1
+    assert len([m for m in server.messages("media") if "Media of the day" in (m["content"] or "")]) == 1
+    assert len(server.messages("birthdays")) == 1
+    cards = [m for m in server.messages("modlog") if m["components"]]
+    assert len(cards) == 1

@@ -54,3 +54,7 @@ CREATE TABLE delivery_leases (
     holder     TEXT    NOT NULL,
     expires_at TEXT    NOT NULL
 );
+
+-- A missing submission card is posted by whichever process claims it first (two processes running the
+-- card job at once would otherwise both post it); a claim left by a dead process goes stale.
+ALTER TABLE media_submissions ADD COLUMN card_claimed_at TEXT;
