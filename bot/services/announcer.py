@@ -119,6 +119,7 @@ class Announcer:
         self._clock = clock
         self._bot: FanBot | None = None
         self._lock = asyncio.Lock()
+        self._claimed_at: dict[int, datetime] = {}  # guild id -> when its lease was last claimed or renewed
         self._not_before: dict[int, datetime] = {}  # channel id -> no sends until (after a server error)
 
     def bind(self, bot: "FanBot") -> None:
@@ -137,6 +138,7 @@ class Announcer:
             for guild_id in await self.repo.guilds_with_work(now, self._shards):
                 if not await self.leases.claim(guild_id, self.holder, now, LEASE_TIME):
                     continue  # another process on this shard is delivering there right now
+                self._claimed_at[guild_id] = now
                 try:
                     delivered += await self._deliver_guild(guild_id, now)
                 except _LeaseLost:
@@ -147,6 +149,7 @@ class Announcer:
                     # interrupted one in 'sending', resent with its nonce next time).
                     log.exception("delivering news in guild %s failed; will try again", guild_id)
                 finally:
+                    self._claimed_at.pop(guild_id, None)
                     await self._release(guild_id)
         return delivered
 
@@ -158,9 +161,14 @@ class Announcer:
             log.warning("could not release the delivery lease of guild %s", guild_id, exc_info=True)
 
     async def _renew(self, guild_id: int, now: datetime) -> None:
-        """Called after each post: a run longer than the lease time keeps it, a stalled one learns it lost it."""
-        if not await self.leases.renew(guild_id, self.holder, max(now, self._clock.now()), LEASE_TIME):
+        """Called after each post: a run longer than a third of the lease time renews it (a write per post
+        would cost more than the post's own journal), and a stalled one learns it lost it."""
+        current = max(now, self._clock.now())
+        if current - self._claimed_at.get(guild_id, now) < LEASE_TIME / 3:
+            return
+        if not await self.leases.renew(guild_id, self.holder, current, LEASE_TIME):
             raise _LeaseLost()
+        self._claimed_at[guild_id] = current
 
     async def stats(self, guild_id: int) -> tuple[int, datetime | None]:
         """(announcements waiting, when the last one was sent) of one server."""

@@ -140,15 +140,28 @@ class AnnouncementRepository:
         row whose channel is no longer a destination (the news channel or a route moved) is routed
         again: 'pending' means no attempt may have posted it. Returns how many rows changed."""
         live = sorted(routing.channels)
-        stale = f"a.channel_id NOT IN ({','.join('?' * len(live))})" if live else "a.channel_id IS NOT NULL"
+        if not live:
+            return 0  # nowhere to post yet: every story waits unrouted, as it is
+        stale = f"a.channel_id NOT IN ({','.join('?' * len(live))})"
+        unrouted, params = "a.channel_id IS NULL", [guild_id]
+        if routing.news_channel is None:
+            # Without a news channel, an unrouted row only has work while one of its stars' routes still
+            # lacks its row; the others wait for the news channel, and are not read again every tick.
+            pending_route = " OR ".join(
+                "(ss.star_id = ? AND NOT EXISTS (SELECT 1 FROM announcements b WHERE b.story_id = a.story_id "
+                "AND b.channel_id = ?))" for _ in routing.routes)
+            unrouted += (f" AND EXISTS (SELECT 1 FROM news_story_stars ss WHERE ss.story_id = a.story_id "
+                         f"AND ({pending_route}))")
+            params += [v for pair in sorted(routing.routes.items()) for v in pair]
+        select = ("SELECT a.id, a.story_id, a.channel_id FROM announcements a WHERE a.guild_id = ? "
+                  f"AND a.status = 'pending' AND a.digest_id IS NULL AND (({unrouted}) OR {stale}) "
+                  "ORDER BY a.id LIMIT ?")
+        params += live
+        if not await self._db.fetchall(select, (*params, 1)):
+            return 0  # the usual case, read without taking the writer
         changed = 0
         async with self._db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT a.id, a.story_id, a.channel_id FROM announcements a WHERE a.guild_id = ? "
-                f"AND a.status = 'pending' AND a.digest_id IS NULL AND (a.channel_id IS NULL OR {stale}) "
-                "ORDER BY a.id LIMIT ?",
-                (guild_id, *live, limit),
-            )
+            rows = await tx.fetchall(select, (*params, limit))
             if not rows:
                 return 0
             story_ids = sorted({r["story_id"] for r in rows})

@@ -124,3 +124,29 @@ async def test_two_processes_running_every_outbound_job_at_once_post_each_thing_
     assert len(server.messages("birthdays")) == 1
     cards = [m for m in server.messages("modlog") if m["components"]]
     assert len(cards) == 1
+
+
+async def test_a_process_stalled_past_its_lease_stops_once_another_took_it(start_bot, server, double, clock, shared_db,
+                                                                           monkeypatch):
+    old, new, song, han = await two_processes(start_bot, server, clock, shared_db)
+    gid = int(server.guild.id)
+    for n in range(3):
+        await record(old, server, clock, f"Song Hye-kyo story {n}", [song])
+    repo = old.services.announcer.repo
+    record_sent = repo.record_sent
+
+    async def stall_after_the_first(*args, **kwargs):
+        await record_sent(*args, **kwargs)
+        if clock.now() == start:
+            clock.advance(LEASE_TIME.total_seconds() + 1)  # a long GC pause, a frozen VM
+            assert await new.services.announcer.leases.claim(gid, new.services.announcer.holder, clock.now(),
+                                                             LEASE_TIME)
+
+    start = clock.now()
+    monkeypatch.setattr(repo, "record_sent", stall_after_the_first)
+    await old.services.announcer.deliver_pending(start)
+    assert len(server.messages("news")) == 1  # it renewed after its first post, learnt it lost the lease, stopped
+    assert await new.services.announcer.leases.holder(gid, clock.now()) == new.services.announcer.holder
+    assert await new.services.announcer.deliver_pending(clock.now()) == 2
+    assert [m["embeds"][0]["title"] for m in server.messages("news")] == [f"Song Hye-kyo story {n}" for n in range(3)]
+    assert double.nonce_hits == 0

@@ -60,12 +60,18 @@ async def test_without_a_news_channel_the_unrouted_part_waits_and_the_routed_par
     repo = AnnouncementRepository(any_db)
     song, han = await star(any_db, "Song Hye-kyo"), await star(any_db, "Han So-hee")
     both = await repo.record_story(GUILD, title="Both", link="https://n.example/1", star_ids=[song, han], now=NOW)
-    await repo.route_waiting(GUILD, Routing(None, {song: SONG_CH}), NOW)
+    only_han = await repo.record_story(GUILD, title="Han", link="https://n.example/2", star_ids=[han], now=NOW)
+    assert await repo.route_waiting(GUILD, Routing(None, {}), NOW) == 0  # nowhere to post: all wait
+    assert await repo.route_waiting(GUILD, Routing(None, {song: SONG_CH}), NOW) == 1
     assert await rows_of(any_db, both) == [(SONG_CH, "pending"), (None, "pending")]
+    assert await rows_of(any_db, only_han) == [(None, "pending")]
     assert await repo.channels_with_work(GUILD, NOW) == [SONG_CH]
+    # What waits for the news channel has nothing to do until it is set: the next runs change nothing.
+    assert await repo.route_waiting(GUILD, Routing(None, {song: SONG_CH}), NOW) == 0
 
     await repo.route_waiting(GUILD, Routing(NEWS, {song: SONG_CH}), NOW)  # the news channel is set
     assert await rows_of(any_db, both) == [(NEWS, "pending"), (SONG_CH, "pending")]
+    assert await rows_of(any_db, only_han) == [(NEWS, "pending")]
 
 
 async def test_a_never_posted_row_follows_a_moved_route_but_a_maybe_posted_one_stays(any_db):
