@@ -129,6 +129,9 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
                               "Europe/Paris."),
     "config.bad_media_hour": N_("The media hour must be a whole hour from 0 to 23 (server time zone)."),
     "config.bad_language": N_("'{value}' is not a language setting; choose auto, en or ko."),
+    "config.route_not_news": N_("Only news can go to a star's own channel; leave out star for {kind}."),
+    "config.not_routed": N_("{star}'s news is not routed to a channel of its own; it already goes to the news "
+                            "channel."),
     # notify
     "notify.needs_manage_roles": N_("fanbot needs the Manage Roles permission to create the ping role for {star}; "
                                     "ask a moderator to give fanbot Manage Roles, then try again."),

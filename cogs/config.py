@@ -10,12 +10,14 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.domain.channels import ChannelKind
+from bot.domain.discord_text import truncate
 from bot.i18n import Lang
 from bot.i18n.choose import server_lang_from
 from bot.notice_text import blocked_reason_text, kind_name, language_name
 from bot.services.guilds import timezone_suggestions
+from bot.storage.guilds import GuildConfig
 
-from ._common import guild_id, reader_lang
+from ._common import followed_star_autocomplete, guild_id, reader_lang, safe
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -30,13 +32,16 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         self.bot = bot
 
     @app_commands.command(name="channel", description="Choose the channel for one kind of automatic post")
-    @app_commands.describe(kind="Which posts", channel="Where they go")
+    @app_commands.describe(kind="Which posts", channel="Where they go",
+                           star="News only: this star's news goes here instead of the news channel")
+    @app_commands.autocomplete(star=followed_star_autocomplete)
     @moderator_only()
     async def channel(
         self,
         interaction: discord.Interaction,
         kind: ChannelKind,
         channel: app_commands.AppCommandChannel,
+        star: str | None = None,
     ) -> None:
         lang = reader_lang(interaction)
         if channel.type not in POSTABLE:
@@ -44,8 +49,16 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
                 lang._("Pick a text or announcement channel; fanbot cannot post in that kind of channel."),
                 ephemeral=True)
             return
-        await self.bot.services.guilds.set_channel(guild_id(interaction), kind.value, channel.id)
-        text = lang._("{channel} will receive {kind}.", kind=kind_name(lang, kind), channel=channel.mention)
+        gid = guild_id(interaction)
+        guilds = self.bot.services.guilds
+        if star is not None:
+            found = await self.bot.services.stars.resolve(gid, star)
+            await guilds.route_star(gid, kind.value, found.id, channel.id)
+            text = lang._("{channel} will receive the news about {star}, instead of the news channel.",
+                          channel=channel.mention, star=safe(lang.star(found), 100))
+        else:
+            await guilds.set_channel(gid, kind.value, channel.id)
+            text = lang._("{channel} will receive {kind}.", kind=kind_name(lang, kind), channel=channel.mention)
         # AppCommandChannel.permissions are the invoking moderator's; what matters is fanbot's own.
         guild = interaction.guild
         resolved = guild.get_channel(channel.id) if guild is not None else None
@@ -55,6 +68,17 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
                 text += " " + lang._("Note: fanbot cannot send messages with embeds there yet; "
                                      "give it Send Messages and Embed Links.")
         await interaction.response.send_message(text)
+
+    @app_commands.command(name="unroute", description="Send a star's news back to the news channel")
+    @app_commands.describe(star="A star whose news has a channel of its own")
+    @app_commands.autocomplete(star=followed_star_autocomplete)
+    @moderator_only()
+    async def unroute(self, interaction: discord.Interaction, star: str) -> None:
+        found = await self.bot.services.stars.resolve(guild_id(interaction), star)
+        await self.bot.services.guilds.unroute_star(guild_id(interaction), found)
+        lang = reader_lang(interaction)
+        await interaction.response.send_message(
+            lang._("The news about {star} goes to the news channel again.", star=safe(lang.star(found), 100)))
 
     @app_commands.command(name="language", description="The language of automatic posts: auto follows the server's")
     @app_commands.describe(language="auto: Korean when the server's Discord language is Korean, else English")
@@ -131,6 +155,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
             else:
                 lines.append(f"**{name}**: <#{target.channel_id}>")
         embed.add_field(name=lang._("Channels"), value="\n".join(lines), inline=False)
+        if config.routes:
+            embed.add_field(name=lang._("News by star"), value=await self._routes(lang, config), inline=False)
         posts = self._server_lang(interaction, config.language)
         shown = language_name(lang, posts.code)
         if config.language == "auto":
@@ -144,6 +170,23 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
             value=(lang._("Manage Server, or {role}", role=role) if config.mod_role_id else lang._("Manage Server")),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+    async def _routes(self, lang: Lang, config: GuildConfig) -> str:
+        """One line per routed star, by her name in the reader's language (1024 characters at most)."""
+        stars = {s.id: s for s in await self.bot.services.stars.list(config.guild_id)}
+        lines = []
+        for star_id, target in config.routes.items():
+            star = stars.get(star_id)
+            name = safe(lang.star(star), 100) if star is not None else f"#{star_id}"
+            where = f"<#{target.channel_id}>"
+            if target.blocked_reason:
+                reason = blocked_reason_text(lang, target.blocked_reason)
+                lines.append(lang._("**{star}**: {channel} (paused: {reason}; set it again to resume)", star=name,
+                                    channel=where, reason=reason))
+            else:
+                lines.append(f"**{name}**: {where}")
+        return truncate("\n".join(sorted(lines)), 1024)
 
 
 async def setup(bot: "FanBot") -> None:

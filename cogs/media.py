@@ -45,6 +45,8 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
         """A submission stored just before a crash still reaches the moderators."""
         # One server's missing mod-log, missing file or Discord error must not hold back the others.
         for sub in await self.bot.services.media.cardless():
+            if not await self.bot.services.media.claim_card(sub):
+                continue  # another process on this shard is posting it
             try:
                 await post_card(self.bot, sub)  # None: that server's mod-log is unset or paused; next time
             except Exception:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +24,12 @@ from ..domain.announcements import (
     render_post,
     retry_delay,
 )
+from ..domain.routing import Routing
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..i18n import Lang
 from ..i18n.choose import server_lang
 from ..storage.announcements import Announcement, AnnouncementRepository, DigestJob
+from ..storage.leases import LeaseRepository
 from .guilds import GuildConfigService
 
 if TYPE_CHECKING:
@@ -41,10 +46,22 @@ NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 # first looked for in the channel's recent messages instead of trusting the nonce alone.
 NONCE_TRUST = timedelta(minutes=4)
 HISTORY_LOOKBACK = 50
+# How long a server's delivery lease lasts unrenewed: a process that dies holding it delays that
+# server's news by at most this much; it is renewed after every post, so a live holder keeps it.
+LEASE_TIME = timedelta(seconds=60)
 
 
 class _Stop(Exception):
     """Sending to this channel must stop for this run (paused, or Discord is failing)."""
+
+
+class _LeaseLost(Exception):
+    """Another process took this server's lease (this one stalled past it): stop delivering there."""
+
+
+def process_holder() -> str:
+    """Who holds a lease: this host and process, plus a random tail (two announcers in one process differ)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def pings(role_ids: tuple[int, ...]) -> discord.AllowedMentions:
@@ -82,20 +99,27 @@ def _describe(exc: BaseException) -> str:
 
 
 class Announcer:
-    """Turns pending announcements into posts in each server's news channel.
+    """Turns pending announcements into posts in each channel they are routed to (the news channel, or
+    a star's own channel).
 
-    Never lost: the journal row exists before anything is sent and stays waiting until Discord's
-    message id is recorded. Never doubled: every resend of a row (after a crash or a server error)
-    carries the same nonce with enforce_nonce, so Discord returns the message it already created."""
+    Never lost: the journal row (one per story and channel) exists before anything is sent and stays
+    waiting until Discord's message id is recorded. Never doubled: every resend of a row (after a crash
+    or a server error) carries the same nonce with enforce_nonce, so Discord returns the message it
+    already created; and only the process holding a server's delivery lease posts there, so two
+    processes on one shard (a rolling restart) do not both send."""
 
     def __init__(self, repo: AnnouncementRepository, guilds: GuildConfigService, clock: Clock, *,
-                 shards: ShardScope = ALL_SHARDS) -> None:
+                 shards: ShardScope = ALL_SHARDS, leases: LeaseRepository | None = None,
+                 holder: str | None = None) -> None:
         self.repo = repo
+        self.leases = leases if leases is not None else LeaseRepository(repo.db)
+        self.holder = holder or process_holder()
         self._shards = shards
         self._guilds = guilds
         self._clock = clock
         self._bot: FanBot | None = None
         self._lock = asyncio.Lock()
+        self._claimed_at: dict[int, datetime] = {}  # guild id -> when its lease was last claimed or renewed
         self._not_before: dict[int, datetime] = {}  # channel id -> no sends until (after a server error)
 
     def bind(self, bot: "FanBot") -> None:
@@ -112,15 +136,39 @@ class Announcer:
         delivered = 0
         async with self._lock:
             for guild_id in await self.repo.guilds_with_work(now, self._shards):
+                if not await self.leases.claim(guild_id, self.holder, now, LEASE_TIME):
+                    continue  # another process on this shard is delivering there right now
+                self._claimed_at[guild_id] = now
                 try:
                     delivered += await self._deliver_guild(guild_id, now)
-                except _Stop:
+                except _LeaseLost:
+                    log.warning("lost the delivery lease of guild %s to another process; leaving it to it", guild_id)
                     continue
                 except Exception:
                     # One server's trouble must not hold up the others; its rows stay waiting (an
                     # interrupted one in 'sending', resent with its nonce next time).
                     log.exception("delivering news in guild %s failed; will try again", guild_id)
+                finally:
+                    self._claimed_at.pop(guild_id, None)
+                    await self._release(guild_id)
         return delivered
+
+    async def _release(self, guild_id: int) -> None:
+        try:
+            await self.leases.release(guild_id, self.holder)
+        except Exception:
+            # Not fatal: the lease expires by itself after LEASE_TIME.
+            log.warning("could not release the delivery lease of guild %s", guild_id, exc_info=True)
+
+    async def _renew(self, guild_id: int, now: datetime) -> None:
+        """Called after each post: a run longer than a third of the lease time renews it (a write per post
+        would cost more than the post's own journal), and a stalled one learns it lost it."""
+        current = max(now, self._clock.now())
+        if current - self._claimed_at.get(guild_id, now) < LEASE_TIME / 3:
+            return
+        if not await self.leases.renew(guild_id, self.holder, current, LEASE_TIME):
+            raise _LeaseLost()
+        self._claimed_at[guild_id] = current
 
     async def stats(self, guild_id: int) -> tuple[int, datetime | None]:
         """(announcements waiting, when the last one was sent) of one server."""
@@ -129,38 +177,63 @@ class Announcer:
     # -- one server ------------------------------------------------------------------------------
     async def _deliver_guild(self, guild_id: int, now: datetime) -> int:
         assert self._bot is not None
-        target = (await self._guilds.get(guild_id)).channel("news")
-        if target is None or target.blocked_reason:
-            return 0  # kept pending until a moderator sets (or fixes) the news channel
-        if self._not_before.get(target.channel_id, now) > now:
-            return 0
         if self._bot.get_guild(guild_id) is None:
             return 0  # not connected yet (or the server is unavailable): roles and channel type are unknown
-        channel = await self._bot.poster.channel_for(guild_id, "news")
-        if channel is None:
-            return 0
+        config = await self._guilds.get(guild_id)
+        routing = config.routing
+        # Stories get their channels by today's routes; a part waiting for a news channel stays unrouted.
+        await self.repo.route_waiting(guild_id, routing, now)
         roles = self._existing_roles(guild_id)
         lang = await server_lang(self._bot, guild_id)
-        since = now - WINDOW
         delivered = 0
-        for job in await self.repo.open_digests(guild_id, now):
-            if await self.repo.digests_since(target.channel_id, since):
-                break
-            await self.repo.begin_digest_retry(job.id, target.channel_id)
-            delivered += await self._send_digest(job, channel, guild_id, now, roles, lang, retry=True)
-        singles, overflow = await self.next_batch(guild_id, target.channel_id, now)
-        for announcement in singles:
-            delivered += await self._send_one(announcement, channel, guild_id, now, roles, lang)
-        if overflow:
-            job = await self.repo.begin_digest(guild_id, target.channel_id, [a.id for a in overflow], now)
-            if job is not None:
-                delivered += await self._send_digest(job, channel, guild_id, now, roles, lang)
+        for channel_id in await self.repo.channels_with_work(guild_id, now):
+            target = config.channel_target(channel_id)
+            if target is None or target.blocked_reason:
+                # Paused: kept waiting until a moderator sets (or fixes) the channel. Not a destination any
+                # more: only a row that may already be there is left, and it is not posted elsewhere.
+                continue
+            if self._not_before.get(channel_id, now) > now:
+                continue
+            channel = self._channel(guild_id, channel_id)
+            try:
+                delivered += await self._deliver_channel(guild_id, channel, routing, now, roles, lang)
+            except _Stop:
+                continue  # this channel only: the server's other routes still get their posts
         return delivered
 
-    async def next_batch(self, guild_id: int, channel_id: int, now: datetime,
-                         ) -> tuple[list[Announcement], list[Announcement]]:
-        """What may go out now: (posted one by one, gathered into one digest), by the journal's last minute."""
-        due = await self.repo.due(guild_id, now)
+    def _channel(self, guild_id: int, channel_id: int) -> Any:
+        assert self._bot is not None
+        # Not in the cache (e.g. created while we were away): a PartialMessageable still posts.
+        return self._bot.get_channel(channel_id) or self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
+
+    async def _deliver_channel(self, guild_id: int, channel: Any, routing: Routing, now: datetime,
+                               roles: set[int] | None, lang: Lang) -> int:
+        since = now - WINDOW
+        delivered = 0
+        for job in await self.repo.open_digests(guild_id, now, channel_id=channel.id):
+            if await self.repo.digests_since(channel.id, since):
+                break
+            await self.repo.begin_digest_retry(job.id, channel.id)
+            delivered += await self._send_digest(job, channel, guild_id, now, roles, lang, routing, retry=True)
+            await self._renew(guild_id, now)
+        due = await self.repo.due(guild_id, now, channel_id=channel.id)
+        singles, overflow = await self.next_batch(guild_id, channel.id, now, due=due)
+        for announcement in singles:
+            delivered += await self._send_one(announcement, channel, guild_id, now, roles, lang, routing)
+            await self._renew(guild_id, now)
+        if overflow:
+            job = await self.repo.begin_digest(guild_id, channel.id, [a.id for a in overflow], now)
+            if job is not None:
+                delivered += await self._send_digest(job, channel, guild_id, now, roles, lang, routing)
+                await self._renew(guild_id, now)
+        return delivered
+
+    async def next_batch(self, guild_id: int, channel_id: int, now: datetime, *,
+                         due: list[Announcement] | None = None) -> tuple[list[Announcement], list[Announcement]]:
+        """What may go out now in this channel: (posted one by one, gathered into one digest), by the
+        journal's last minute there. `due`: the channel's waiting rows (default: all the server's)."""
+        if due is None:
+            due = await self.repo.due(guild_id, now)
         if not due:
             return [], []
         since = now - WINDOW
@@ -192,8 +265,9 @@ class Announcer:
 
     # -- sending ---------------------------------------------------------------------------------
     async def _send_one(self, announcement: Announcement, channel: Any, guild_id: int, now: datetime,
-                        roles: set[int] | None, lang: Lang) -> int:
-        post = render_post(announcement.story, allowed_roles=roles, **_render_options(lang))
+                        roles: set[int] | None, lang: Lang, routing: Routing) -> int:
+        story = routing.pinged_in(channel.id, announcement.story)
+        post = render_post(story, allowed_roles=roles, **_render_options(lang))
         embed = post_embed(post, lang)
         # 'sending' before this attempt: an earlier send (crash, server error) may already be in the channel.
         interrupted = announcement.status == "sending" and announcement.sending_at is not None
@@ -225,8 +299,9 @@ class Announcer:
         return 1
 
     async def _send_digest(self, job: DigestJob, channel: Any, guild_id: int, now: datetime,
-                           roles: set[int] | None, lang: Lang, *, retry: bool = False) -> int:
-        digest = render_digest([a.story for a in job.announcements], allowed_roles=roles, **_render_options(lang))
+                           roles: set[int] | None, lang: Lang, routing: Routing, *, retry: bool = False) -> int:
+        stories = [routing.pinged_in(channel.id, a.story) for a in job.announcements]
+        digest = render_digest(stories, allowed_roles=roles, **_render_options(lang))
         embed = digest_embed(digest, lang)
         started = min((a.sending_at for a in job.announcements if a.sending_at), default=None)
         if started is not None and now - started > NONCE_TRUST:

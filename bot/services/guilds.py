@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from ..domain.channels import CHANNEL_KINDS
 from ..domain.shards import ALL_SHARDS, ShardScope
+from ..domain.stars import Star
 from ..errors import UserError
 from ..storage.guilds import GuildConfig, GuildRepository
 
@@ -29,6 +30,16 @@ class GuildConfigService:
         if kind not in CHANNEL_KINDS:
             raise UserError("config.unknown_kind", kind=kind[:20], kinds=", ".join(CHANNEL_KINDS))
         await self._repo.set_channel(guild_id, kind, channel_id)
+
+    async def route_star(self, guild_id: int, kind: str, star_id: int, channel_id: int) -> None:
+        """Send one star's news to a channel of its own (SPEC §10); only news is routed per star."""
+        if kind != "news":
+            raise UserError("config.route_not_news", kind=kind[:20])
+        await self._repo.set_route(guild_id, star_id, channel_id)
+
+    async def unroute_star(self, guild_id: int, star: Star) -> None:
+        if not await self._repo.remove_route(guild_id, star.id):
+            raise UserError("config.not_routed", star=star)
 
     async def set_timezone(self, guild_id: int, tz: str) -> str:
         name = iana_zones().get(tz.strip().casefold())

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 10
+# A missing card claimed by a process that died is posted by another one after this long.
+CARD_CLAIM = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,11 @@ class MediaService:
         """Submissions stored but never shown to moderators, older than `grace` (so a /media submit
         still posting its card is left alone)."""
         return await self.repo.cardless(self._clock.now() - grace, self._shards)
+
+    async def claim_card(self, sub: Submission) -> bool:
+        """Whether this process posts the missing card now (another one running the same job does not)."""
+        now = self._clock.now()
+        return await self.repo.claim_card(sub.id, now, now - CARD_CLAIM)
 
     async def set_card(self, sub: Submission, channel_id: int, message_id: int) -> None:
         await self.repo.set_card(sub.id, channel_id, message_id)

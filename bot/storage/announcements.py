@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.announcements import MatchedStar, Story
+from ..domain.routing import Routing
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..domain.text import name_key
 from .database import Database
@@ -67,6 +68,10 @@ class AnnouncementRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
     # -- what ingestion writes (the contract), for tests and tools -------------------------------
     async def record_story(
         self,
@@ -112,26 +117,110 @@ class AnnouncementRepository:
         )
         return [r[0] for r in rows]
 
-    async def due(self, guild_id: int, now: datetime, limit: int = 100) -> list[Announcement]:
-        """Announcements waiting to go out on their own, oldest first (interrupted sends included)."""
+    async def due(self, guild_id: int, now: datetime, limit: int = 100, *,
+                  channel_id: int | None = None) -> list[Announcement]:
+        """Announcements waiting to go out on their own, oldest first (interrupted sends included); with
+        `channel_id`, only that channel's."""
+        where, params = ("AND a.channel_id = ? ", (channel_id,)) if channel_id is not None else ("", ())
         rows = await self._db.fetchall(
             _SELECT + "WHERE a.guild_id = ? AND a.status IN ('pending', 'sending') AND a.digest_id IS NULL "
-            "AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= ?) ORDER BY a.id LIMIT ?",
-            (guild_id, to_db(now), limit),
+            f"{where}AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= ?) ORDER BY a.id LIMIT ?",
+            (guild_id, *params, to_db(now), limit),
         )
         return await self._with_stars(rows)
+
+    async def channels_with_work(self, guild_id: int, now: datetime) -> list[int]:
+        """The channels of one server with a post or a digest due now, in order."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT channel_id FROM announcements WHERE guild_id = ? AND status IN ('pending', 'sending') "
+            "AND channel_id IS NOT NULL AND digest_id IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "UNION SELECT DISTINCT channel_id FROM announcement_digests WHERE guild_id = ? AND status = 'sending' "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+            (guild_id, to_db(now), guild_id, to_db(now)),
+        )
+        return sorted(r[0] for r in rows)
+
+    async def route_waiting(self, guild_id: int, routing: Routing, now: datetime, limit: int = 500) -> int:
+        """Give never-posted rows their channels by today's routes: a story gets one row per channel it
+        goes to (each with its own nonce), never a second row for a channel it already has. A 'pending'
+        row whose channel is no longer a destination (the news channel or a route moved) is routed
+        again: 'pending' means no attempt may have posted it. Returns how many rows changed."""
+        live = sorted(routing.channels)
+        if not live:
+            return 0  # nowhere to post yet: every story waits unrouted, as it is
+        stale = f"a.channel_id NOT IN ({','.join('?' * len(live))})"
+        unrouted, params = "a.channel_id IS NULL", [guild_id]
+        if routing.news_channel is None:
+            # Without a news channel, an unrouted row only has work while one of its stars' routes still
+            # lacks its row; the others wait for the news channel, and are not read again every tick.
+            pending_route = " OR ".join(
+                "(ss.star_id = ? AND NOT EXISTS (SELECT 1 FROM announcements b WHERE b.story_id = a.story_id "
+                "AND b.channel_id = ?))" for _ in routing.routes)
+            unrouted += (f" AND EXISTS (SELECT 1 FROM news_story_stars ss WHERE ss.story_id = a.story_id "
+                         f"AND ({pending_route}))")
+            params += [v for pair in sorted(routing.routes.items()) for v in pair]
+        select = ("SELECT a.id, a.story_id, a.channel_id FROM announcements a WHERE a.guild_id = ? "
+                  f"AND a.status = 'pending' AND a.digest_id IS NULL AND (({unrouted}) OR {stale}) "
+                  "ORDER BY a.id LIMIT ?")
+        params += live
+        if not await self._db.fetchall(select, (*params, 1)):
+            return 0  # the usual case, read without taking the writer
+        changed = 0
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(select, (*params, limit))
+            if not rows:
+                return 0
+            story_ids = sorted({r["story_id"] for r in rows})
+            marks = ",".join("?" * len(story_ids))
+            stars: dict[int, list[int]] = {}
+            for r in await tx.fetchall(
+                    f"SELECT story_id, star_id FROM news_story_stars WHERE story_id IN ({marks}) ORDER BY star_id",
+                    story_ids):
+                stars.setdefault(r["story_id"], []).append(r["star_id"])
+            held: dict[int, dict[int, int | None]] = {}  # story -> row id -> its channel
+            for r in await tx.fetchall(
+                    f"SELECT id, story_id, channel_id FROM announcements WHERE story_id IN ({marks})", story_ids):
+                held.setdefault(r["story_id"], {})[r["id"]] = r["channel_id"]
+            for row in rows:
+                channels, waits = routing.targets(stars.get(row["story_id"], []))
+                wanted: list[int | None] = [*channels, *([None] if waits else [])]
+                others = {c for i, c in held[row["story_id"]].items() if i != row["id"]}
+                missing = [c for c in wanted if c not in others and c != row["channel_id"]]
+                if row["channel_id"] not in wanted:
+                    if not missing:
+                        # Every destination already has its row: this one would only be a second post.
+                        await tx.execute("DELETE FROM announcements WHERE id = ?", (row["id"],))
+                        held[row["story_id"]].pop(row["id"])
+                        changed += 1
+                        continue
+                    first, missing = missing[0], missing[1:]
+                    await tx.execute("UPDATE announcements SET channel_id = ? WHERE id = ?", (first, row["id"]))
+                    held[row["story_id"]][row["id"]] = first
+                    changed += 1
+                for channel_id in missing:
+                    new_id = await tx.fetchval(
+                        "INSERT INTO announcements (story_id, guild_id, status, nonce, channel_id, created_at) "
+                        "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+                        (row["story_id"], guild_id, new_nonce("n", row["story_id"]), channel_id, to_db(now)),
+                    )
+                    if new_id is not None:
+                        held[row["story_id"]][new_id] = channel_id
+                        changed += 1
+        return changed
 
     async def get(self, announcement_id: int) -> Announcement | None:
         rows = await self._db.fetchall(_SELECT + "WHERE a.id = ?", (announcement_id,))
         found = await self._with_stars(rows)
         return found[0] if found else None
 
-    async def open_digests(self, guild_id: int, now: datetime) -> list[DigestJob]:
-        """Digests begun but not recorded as sent (a crash or a server error): resent with the same nonce."""
+    async def open_digests(self, guild_id: int, now: datetime, *, channel_id: int | None = None) -> list[DigestJob]:
+        """Digests begun but not recorded as sent (a crash or a server error): resent with the same nonce.
+        With `channel_id`, only that channel's."""
+        where, params = ("AND channel_id = ? ", (channel_id,)) if channel_id is not None else ("", ())
         rows = await self._db.fetchall(
-            "SELECT * FROM announcement_digests WHERE guild_id = ? AND status = 'sending' "
+            f"SELECT * FROM announcement_digests WHERE guild_id = ? AND status = 'sending' {where}"
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
-            (guild_id, to_db(now)),
+            (guild_id, *params, to_db(now)),
         )
         jobs = []
         for row in rows:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..clock import Clock, SystemClock
 from ..domain.channels import CHANNEL_KINDS
+from ..domain.routing import Routing
 from ..domain.shards import ALL_SHARDS, ShardScope
 from .database import Database
 from .shards import owned
@@ -33,9 +34,21 @@ class GuildConfig:
     media_hour: int = 12
     language: str = "auto"  # 'auto' (the server's Discord locale), 'en' or 'ko'
     channels: dict[str, ChannelTarget] = field(default_factory=dict)
+    # Per-star news channels (SPEC §10), by star id: her news goes there instead of the news channel.
+    routes: dict[int, ChannelTarget] = field(default_factory=dict)
 
     def channel(self, kind: str) -> ChannelTarget | None:
         return self.channels.get(kind)
+
+    @property
+    def routing(self) -> Routing:
+        news = self.channel("news")
+        return Routing(news.channel_id if news else None, {s: t.channel_id for s, t in self.routes.items()})
+
+    def channel_target(self, channel_id: int) -> ChannelTarget | None:
+        """The news target of this channel (the news channel or a route), paused if any of them is."""
+        found = [t for t in (self.channel("news"), *self.routes.values()) if t is not None and t.channel_id == channel_id]
+        return next((t for t in found if t.blocked_reason), found[0] if found else None)
 
 
 class GuildRepository:
@@ -51,8 +64,10 @@ class GuildRepository:
             "SELECT kind, channel_id, blocked_reason FROM guild_channels WHERE guild_id = ?", (guild_id,)
         )
         channels = {r["kind"]: ChannelTarget(r["kind"], r["channel_id"], r["blocked_reason"]) for r in chans}
+        routes = {r["star_id"]: ChannelTarget("news", r["channel_id"], r["blocked_reason"]) for r in await self._db.fetchall(
+            "SELECT star_id, channel_id, blocked_reason FROM news_routes WHERE guild_id = ?", (guild_id,))}
         if row is None:
-            return GuildConfig(guild_id=guild_id, channels=channels)
+            return GuildConfig(guild_id=guild_id, channels=channels, routes=routes)
         return GuildConfig(
             guild_id=guild_id,
             timezone=row["timezone"],
@@ -60,6 +75,7 @@ class GuildRepository:
             media_hour=row["media_hour"],
             language=row["language"],
             channels=channels,
+            routes=routes,
         )
 
     async def guild_ids(self, shards: ShardScope = ALL_SHARDS) -> list[int]:
@@ -100,13 +116,47 @@ class GuildRepository:
             "blocked_reason = NULL, blocked_at = NULL",
             (guild_id, kind, channel_id),
         )
+        if kind == "news":
+            await self._unblock_news(guild_id, channel_id)
+
+    async def _unblock_news(self, guild_id: int, channel_id: int) -> None:
+        """Setting a channel again resumes it: a pause is per channel, so every news target there resumes."""
+        for table in ("news_routes", "guild_channels"):
+            kind = " AND kind = 'news'" if table == "guild_channels" else ""
+            await self._db.execute(
+                f"UPDATE {table} SET blocked_reason = NULL, blocked_at = NULL WHERE guild_id = ? AND channel_id = ?"
+                f"{kind} AND blocked_reason IS NOT NULL",
+                (guild_id, channel_id),
+            )
+
+    async def set_route(self, guild_id: int, star_id: int, channel_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO news_routes (guild_id, star_id, channel_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, star_id) DO UPDATE SET channel_id = excluded.channel_id, "
+            "blocked_reason = NULL, blocked_at = NULL",
+            (guild_id, star_id, channel_id),
+        )
+        await self._unblock_news(guild_id, channel_id)
+
+    async def remove_route(self, guild_id: int, star_id: int) -> bool:
+        return await self._db.execute(
+            "DELETE FROM news_routes WHERE guild_id = ? AND star_id = ?", (guild_id, star_id)) == 1
 
     async def block_channel(self, guild_id: int, channel_id: int, reason: str) -> list[str]:
-        """Stop posting to a channel Discord refused; returns the kinds that pointed at it."""
+        """Stop posting to a channel Discord refused; returns the kinds that pointed at it (a star's
+        route counts as news)."""
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "UPDATE guild_channels SET blocked_reason = ?, blocked_at = ? "
                 "WHERE guild_id = ? AND channel_id = ? AND blocked_reason IS NULL RETURNING kind",
                 (reason[:200], to_db(self._clock.now()), guild_id, channel_id),
             )
-        return [r[0] for r in rows]
+            routes = await tx.fetchall(
+                "UPDATE news_routes SET blocked_reason = ?, blocked_at = ? "
+                "WHERE guild_id = ? AND channel_id = ? AND blocked_reason IS NULL RETURNING star_id",
+                (reason[:200], to_db(self._clock.now()), guild_id, channel_id),
+            )
+        kinds = [r[0] for r in rows]
+        if routes and "news" not in kinds:
+            kinds.append("news")
+        return kinds

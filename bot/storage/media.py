@@ -149,6 +149,13 @@ class MediaRepository:
         await self._db.execute("UPDATE media_submissions SET card_channel_id = ?, card_message_id = ? WHERE id = ?",
                                (channel_id, message_id, submission_id))
 
+    async def claim_card(self, submission_id: int, now: datetime, stale_before: datetime) -> bool:
+        """True for exactly one caller: the one that posts this submission's missing card."""
+        return await self._db.execute_returning(
+            "UPDATE media_submissions SET card_claimed_at = ? WHERE id = ? AND status = 'pending' "
+            "AND card_message_id IS NULL AND (card_claimed_at IS NULL OR card_claimed_at < ?) RETURNING id",
+            (to_db(now), submission_id, to_db(stale_before))) is not None
+
     async def get_submission(self, guild_id: int, submission_id: int) -> Submission | None:
         row = await self._db.fetchone("SELECT * FROM media_submissions WHERE guild_id = ? AND id = ?",
                                       (guild_id, submission_id))
@@ -223,9 +230,12 @@ class DailyRepository:
                 " ORDER BY last_daily_at IS NOT NULL, last_daily_at, random() LIMIT 1", (guild_id,))
             if item_id is None:
                 return None
-            await tx.execute(
-                "INSERT INTO daily_posts (guild_id, kind, subject_id, local_date, item_id, nonce, claimed_at)"
-                " VALUES (?, 'media', 0, ?, ?, ?, ?)", (guild_id, day.isoformat(), item_id, nonce, to_db(now)))
+            # Another process may have claimed the day since the check above: then it is theirs.
+            if await tx.fetchval(
+                    "INSERT INTO daily_posts (guild_id, kind, subject_id, local_date, item_id, nonce, claimed_at)"
+                    " VALUES (?, 'media', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING item_id",
+                    (guild_id, day.isoformat(), item_id, nonce, to_db(now))) is None:
+                return None
             await tx.execute("UPDATE media_items SET last_daily_at = ? WHERE id = ?", (to_db(now), item_id))
             return int(item_id)
 

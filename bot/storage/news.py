@@ -124,9 +124,10 @@ class NewsRepository:
             params.append(star_id)
         rows = await self._db.fetchall(
             self._latest_sql +
-            # Announced stories only (SPEC /news latest): not the ones still waiting or given up.
-            "FROM news_stories s JOIN announcements a ON a.story_id = s.id AND a.status IN ('sent', 'digested') "
-            f"WHERE {where} ORDER BY s.discovered_at DESC, s.id DESC LIMIT ?",
+            # Announced stories only (SPEC /news latest): not the ones still waiting or given up. EXISTS,
+            # since a story routed to several channels has a journal row in each.
+            f"FROM news_stories s WHERE {where} AND EXISTS (SELECT 1 FROM announcements a WHERE a.story_id = s.id "
+            "AND a.status IN ('sent', 'digested')) ORDER BY s.discovered_at DESC, s.id DESC LIMIT ?",
             (*params, limit),
         )
         return [_story(r) for r in rows]

@@ -260,16 +260,20 @@ async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
     metas: dict[int, _PollMeta] = {}
     current: dict[tuple[int, int], set[int]] = {(r.poll_id, r.voter_id): set() for r in requests}
     polls_in = ",".join("?" * len(poll_ids))
+    if tx.dialect.is_postgres:
+        # Two batches voting in one poll at once would both read the same choices before either
+        # writes, so the polls' rows are locked first, in a statement of their own: under READ
+        # COMMITTED the reads below then take a snapshot after the other batch's commit (a FOR UPDATE
+        # on the join itself would re-check the polls' rows but keep the votes it read before the
+        # wait). SQLite's single writer already runs batches one by one.
+        await tx.fetchall(f"SELECT id FROM polls WHERE id IN ({polls_in}) ORDER BY id FOR UPDATE", poll_ids)
     for i in range(0, len(voter_ids), IN_CHUNK):
         chunk = voter_ids[i : i + IN_CHUNK]
         rows = await tx.fetchall(
             "SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
             " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
             f"FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id IN ({','.join('?' * len(chunk))}) "
-            # Locked on PostgreSQL (the polls' rows only: the votes side of the join may be empty): two
-            # batches voting in one poll at once would both read the same choices before either writes.
-            # SQLite's single writer already runs them one by one.
-            f"WHERE p.id IN ({polls_in}) ORDER BY p.id{' FOR UPDATE OF p' if tx.dialect.is_postgres else ''}",
+            f"WHERE p.id IN ({polls_in})",
             (*chunk, *poll_ids),
         )
         for row in rows:

@@ -1,0 +1,191 @@
+"""Per-star news channels end to end (SPEC §10): moderators route a star with /config, the real bot
+posts each story once in every channel it routes to, pinging only the stars whose news goes there."""
+
+from __future__ import annotations
+
+from tests.cogs.test_announce_e2e import HAN, SONG, news_server, posts_to, record, status_of
+
+
+async def routed_server(start_bot, server, clock):
+    """news_server plus a #song and a #han channel for the stars' own news."""
+    bot, song, han, song_role, han_role = await news_server(start_bot, server, clock)
+    song_channel = server.guild.add_text_channel("song-hye-kyo")
+    han_channel = server.guild.add_text_channel("han-so-hee")
+    return bot, song, han, song_role, han_role, song_channel, han_channel
+
+
+async def route(server, star, channel):
+    ix = await server.invoke(server.mod, "config channel", kind="news", channel=channel, star=f"id:{star.id}")
+    assert not ix.ephemeral, ix.all_text
+    return ix
+
+
+def titles(double, channel):
+    return [m["embeds"][0]["title"] for m in double.channel_messages(channel.id)]
+
+
+async def test_one_star_routed_gets_her_news_in_her_channel_only(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    ix = await route(server, song, song_channel)
+    assert ix.all_text == f"{song_channel.mention} will receive the news about {SONG}, instead of the news channel."
+
+    await record(bot, server, clock, "Song Hye-kyo signs with a new agency", [song])
+    await record(bot, server, clock, "Han So-hee films in Busan", [han])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 2
+
+    assert titles(double, song_channel) == ["Song Hye-kyo signs with a new agency"]
+    assert titles(double, server.channels["news"]) == ["Han So-hee films in Busan"]
+    [mine] = double.channel_messages(song_channel.id)
+    assert mine["mention_roles"] == [song_role.id]
+    assert [str(r) for r in posts_to(double, song_channel)[0].json["allowed_mentions"]["roles"]] == [song_role.id]
+
+    show = await server.invoke(server.mod, "config show")
+    fields = {f["name"]: f["value"] for f in show.response["data"]["embeds"][0]["fields"]}
+    assert fields["News by star"] == f"**{SONG}**: {song_channel.mention}"
+
+
+async def test_two_stars_in_two_channels_make_two_posts_each_pinging_its_star(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, han_channel = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await route(server, han, han_channel)
+
+    both = await record(bot, server, clock, "Song Hye-kyo and Han So-hee to co-star", [song, han])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 2
+
+    [in_song] = double.channel_messages(song_channel.id)
+    [in_han] = double.channel_messages(han_channel.id)
+    assert server.messages("news") == []
+    assert in_song["embeds"][0]["title"] == in_han["embeds"][0]["title"] == "Song Hye-kyo and Han So-hee to co-star"
+    # Each post names both stars but pings only the one whose channel it is in.
+    assert {f["name"]: f["value"] for f in in_song["embeds"][0]["fields"]}["Stars"] == f"{HAN}, {SONG}"
+    assert in_song["mention_roles"] == [song_role.id] and in_han["mention_roles"] == [han_role.id]
+    assert [str(r) for r in posts_to(double, han_channel)[0].json["allowed_mentions"]["roles"]] == [han_role.id]
+    # One journal row per channel, each with its own nonce, both sent; the story counts once in /news latest.
+    rows = await bot.db.fetchall("SELECT * FROM announcements WHERE story_id = (SELECT story_id FROM announcements "
+                                 "WHERE id = ?) ORDER BY channel_id", (both,))
+    assert sorted(r["channel_id"] for r in rows) == sorted([int(song_channel.id), int(han_channel.id)])
+    assert {r["status"] for r in rows} == {"sent"} and len({r["nonce"] for r in rows}) == 2
+    latest = await server.invoke(server.fan, "news latest")
+    assert latest.all_text.count("Song Hye-kyo and Han So-hee to co-star") == 1
+
+
+async def test_two_stars_in_one_channel_make_one_post_pinging_both(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await route(server, han, song_channel)
+
+    await record(bot, server, clock, "Song Hye-kyo and Han So-hee at the Baeksang awards", [song, han])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 1
+
+    [post] = double.channel_messages(song_channel.id)
+    assert set(post["mention_roles"]) == {song_role.id, han_role.id}
+    assert server.messages("news") == []
+
+
+async def test_a_routed_and_an_unrouted_star_go_to_her_channel_and_the_news_channel(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+
+    await record(bot, server, clock, "Song Hye-kyo and Han So-hee share a stage", [song, han])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 2
+
+    [in_song] = double.channel_messages(song_channel.id)
+    [in_news] = server.messages("news")
+    assert in_song["mention_roles"] == [song_role.id] and in_news["mention_roles"] == [han_role.id]
+
+
+async def test_unroute_sends_her_news_back_to_the_news_channel(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await record(bot, server, clock, "Song Hye-kyo story one", [song])
+    await bot.services.announcer.deliver_pending(clock.now())
+
+    ix = await server.invoke(server.mod, "config unroute", star=f"id:{song.id}")
+    assert ix.all_text == f"The news about {SONG} goes to the news channel again." and not ix.ephemeral
+    await record(bot, server, clock, "Song Hye-kyo story two", [song])
+    await bot.services.announcer.deliver_pending(clock.now())
+
+    assert titles(double, song_channel) == ["Song Hye-kyo story one"]
+    assert titles(double, server.channels["news"]) == ["Song Hye-kyo story two"]
+    show = await server.invoke(server.mod, "config show")
+    assert "News by star" not in {f["name"] for f in show.response["data"]["embeds"][0]["fields"]}
+
+    again = await server.invoke(server.mod, "config unroute", star=f"id:{song.id}")
+    assert again.ephemeral and again.all_text == (
+        f"{SONG}'s news is not routed to a channel of its own; it already goes to the news channel.")
+
+
+async def test_only_news_is_routed_per_star_and_nothing_changes_on_a_refusal(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    ix = await server.invoke(server.mod, "config channel", kind="polls", channel=song_channel, star=f"id:{song.id}")
+    assert ix.ephemeral and ix.all_text == "Only news can go to a star's own channel; leave out star for polls."
+    unknown = await server.invoke(server.mod, "config channel", kind="news", channel=song_channel, star="Nobody")
+    assert unknown.ephemeral and "does not follow a star called 'Nobody'" in unknown.all_text
+    config = await bot.services.guilds.get(int(server.guild.id))
+    assert config.routes == {} and config.channel("polls").channel_id == int(server.channels["polls"].id)
+    fan = await server.invoke(server.fan, "config channel", kind="news", channel=song_channel, star=f"id:{song.id}")
+    assert fan.ephemeral and (await bot.services.guilds.get(int(server.guild.id))).routes == {}
+
+
+async def test_a_deleted_routed_channel_is_paused_and_reported_the_others_still_post(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, han_channel = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await route(server, han, han_channel)
+    server.guild.delete_channel(song_channel)
+
+    song_story = await record(bot, server, clock, "Song Hye-kyo returns to the stage", [song])
+    await record(bot, server, clock, "Han So-hee visits Jeju", [han])
+    await record(bot, server, clock, "Lee Min-ho news for the news channel", [])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 2
+
+    assert titles(double, han_channel) == ["Han So-hee visits Jeju"]
+    assert titles(double, server.channels["news"]) == ["Lee Min-ho news for the news channel"]
+    notice = await double.wait_for_message(server.channels["modlog"])
+    assert "stopped posting news" in notice["content"] and song_channel.id in notice["content"]
+    assert notice["mention_roles"] == []
+    config = await bot.services.guilds.get(int(server.guild.id))
+    assert config.routes[song.id].blocked_reason == "channel_gone" and not config.routes[han.id].blocked_reason
+    assert not config.channel("news").blocked_reason
+    assert (await status_of(bot, song_story))["status"] == "pending"
+
+    # Paused: later runs do not hammer the deleted channel; the story waits for a moderator.
+    tries = len(double.find_requests("POST", rf"/channels/{song_channel.id}/messages"))
+    clock.advance(120)
+    await bot.services.announcer.deliver_pending(clock.now())
+    assert len(double.find_requests("POST", rf"/channels/{song_channel.id}/messages")) == tries == 1
+    show = await server.invoke(server.mod, "config show")
+    fields = {f["name"]: f["value"] for f in show.response["data"]["embeds"][0]["fields"]}
+    assert "paused" in fields["News by star"] and SONG in fields["News by star"]
+
+    # Routed to a new channel, the waiting story goes there, once.
+    new_home = server.guild.add_text_channel("song-news")
+    await route(server, song, new_home)
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 1
+    assert titles(double, new_home) == ["Song Hye-kyo returns to the stage"]
+
+
+async def test_a_crash_mid_way_through_the_routes_posts_nothing_twice(start_bot, server, double, clock, monkeypatch):
+    bot, song, han, song_role, han_role, song_channel, han_channel = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await route(server, han, han_channel)
+    await record(bot, server, clock, "Song Hye-kyo and Han So-hee to co-star", [song, han])
+    repo = bot.services.announcer.repo
+
+    class Killed(Exception):
+        pass
+
+    async def die(*args, **kwargs):
+        raise Killed("the process died before recording the message id")
+
+    # The first channel's post reaches Discord, then the process dies before recording it.
+    monkeypatch.setattr(repo, "record_sent", die)
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 0
+    assert sum(len(double.channel_messages(c.id)) for c in (song_channel, han_channel)) == 1
+
+    bot = await start_bot.restart(bot)
+    clock.advance(30)
+    assert "news-deliver" in await bot.scheduler.run_once()
+    assert len(double.channel_messages(song_channel.id)) == len(double.channel_messages(han_channel.id)) == 1
+    assert double.nonce_hits == 1  # the interrupted one was resent with its nonce and not posted again
+    rows = await bot.db.fetchall("SELECT status FROM announcements")
+    assert [r["status"] for r in rows] == ["sent", "sent"]
