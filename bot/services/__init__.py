@@ -16,6 +16,7 @@ from ..storage.guilds import GuildRepository
 from ..storage.media import DailyRepository, MediaRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
+from ..wakeups import wake_others_after
 from .announcer import Announcer
 from .daily import DailyService
 from .guilds import GuildConfigService
@@ -71,9 +72,10 @@ def build_services(
         state=BotState(db),
         stars=stars,
         guilds=guilds,
-        # New stories are announced right after the poll that found them, not at the next delivery tick.
+        # New stories are announced right after the poll that found them, not at the next delivery tick,
+        # here and (PostgreSQL) by the gateway processes of the other shards, woken with a NOTIFY.
         news=NewsService(settings, db, clock, stars, session=http, notify_mods=mod_log,
-                         after_new_stories=announcer.deliver_pending),
+                         after_new_stories=wake_others_after(announcer.deliver_pending, db)),
         announcer=announcer,
         polls=build_poll_service(db, stars, clock, shards=shards),
         media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards),
