@@ -168,6 +168,9 @@ class WakeListener:
                 await self._watch(conn, lost)
             except (*UNAVAILABLE, asyncpg.InterfaceError) as exc:
                 log.warning("the announcement listener lost PostgreSQL (%s); retrying in %.1f s", exc, pause)
+            except Exception:
+                # Never give up listening for good: the periodic tick covers the gap meanwhile.
+                log.exception("the announcement listener failed; retrying in %.1f s", pause)
             finally:
                 self.listening.clear()
                 if conn is not None and not conn.is_closed():

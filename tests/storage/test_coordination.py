@@ -80,15 +80,13 @@ async def test_a_failed_duty_is_owed_until_it_succeeds(any_db: Database):
     await leadership.stop()
 
 
-def test_sqlite_is_always_its_own_leader(tmp_path):
-    async def main() -> None:
-        db = await Database.open(tmp_path / "f.db")
-        try:
-            lock = leader_lock_for(db, 15)
-            assert isinstance(lock, SoleLeader) and await lock.check()
-        finally:
-            await db.close()
-    asyncio.run(main())
+async def test_sqlite_is_always_its_own_leader(tmp_path):
+    db = await Database.open(tmp_path / "f.db")
+    try:
+        lock = leader_lock_for(db, 15)
+        assert isinstance(lock, SoleLeader) and await lock.check() and await lock.check()
+    finally:
+        await db.close()
 
 
 async def test_identify_waits_for_its_bucket_across_processes_and_not_for_other_buckets(pg_pair):
