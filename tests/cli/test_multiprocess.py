@@ -64,8 +64,8 @@ async def test_two_gateways_and_a_feeds_process_post_every_story_once_per_server
     env = cluster_env
     servers = [FanServer(double, f"Fan club {i}", shard=(i % 2, 2)) for i in range(4)]
     gateway0 = await env.start("gateway 0", shard=0, roles="gateway,leader")
-    await gateway0.wait_for_line(ELECTED)
     gateway1 = await env.start("gateway 1", shard=1, roles="gateway")
+    await gateway0.wait_for_line(ELECTED)
     await double.wait_for_identify(2, timeout=30)
     await double.wait_ready(2, timeout=30)
     # Both shards share max_concurrency bucket 0: the second IDENTIFY waited its turn across processes.
