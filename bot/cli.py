@@ -124,13 +124,13 @@ async def run(settings: Settings) -> int:
         from .worker import run_worker
 
         try:
-            return await run_worker(settings, db, stop)
+            return await run_worker(settings, db, stop, scheduler_tick=settings.test_tick_seconds or 5.0)
         except discord.LoginFailure:
             print("fanbot: Discord refused the token; check DISCORD_TOKEN.", file=sys.stderr)
             return 1
         finally:
             await db.close()
-    bot = create_bot(settings, db)
+    bot = create_bot(settings, db, scheduler_tick=settings.test_tick_seconds or 5.0)
     assert settings.discord_token is not None
     runner = asyncio.create_task(bot.start(settings.discord_token.get()), name="fanbot")
     stopper = asyncio.create_task(stop.wait())

@@ -21,6 +21,7 @@ from .clock import Clock, SystemClock
 from .domain.catalogue import Catalogue
 from .i18n import Catalogues
 from .i18n.translator import FanbotTranslator
+from .leader import Leadership, leader_lock_for
 from .net.addresses import AddressPolicy
 from .net.fetcher import create_session
 from .posting import Poster
@@ -28,8 +29,9 @@ from .replies import report_error
 from .scheduler import Scheduler
 from .services import Services, build_services
 from .settings import Settings
-from .sharding import IdentifyCoordinator, LocalIdentifyCoordinator, ProcessRoles
+from .sharding import IdentifyCoordinator, ProcessRoles, identify_coordinator_for
 from .storage.database import Database
+from .wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ class FanBot(commands.Bot):
         )
         self.settings = settings
         self.roles = ProcessRoles(settings.process_roles)
-        self.identify_gate: IdentifyCoordinator = identify or LocalIdentifyCoordinator()
+        self.identify_gate: IdentifyCoordinator = identify or identify_coordinator_for(settings, db)
         self.max_concurrency = 1  # from GET /gateway/bot once logged in
         self.db = db
         self.clock = clock or SystemClock()
@@ -106,6 +108,11 @@ class FanBot(commands.Bot):
         self._given_http = http_session
         self.http_session: aiohttp.ClientSession | None = http_session
         self.auto_sync = auto_sync and self.roles.leader  # command sync is the leader's job
+        # Only one process leads at a time (a PostgreSQL lock; on SQLite this one process always does).
+        self.leadership: Leadership | None = (
+            Leadership(leader_lock_for(db, settings.leader_lease), lease=settings.leader_lease)
+            if self.roles.leader else None)
+        self.wakeups: Wakeups | None = None
         self.version = __version__
         self.services: Services = None  # type: ignore[assignment]  # built in setup_hook, once HTTP exists
         self.scheduler = Scheduler(self.clock, tick_seconds=scheduler_tick)
@@ -136,8 +143,14 @@ class FanBot(commands.Bot):
         await self.tree.set_translator(FanbotTranslator(self.i18n))
         for name in extension_names():
             await self.load_extension(name)
-        if self.auto_sync:
-            await self.sync_commands(force=False)
+        if self.leadership is not None:
+            if self.auto_sync:
+                self.leadership.on_elected(lambda: self.sync_commands(force=False))
+            await self.leadership.check()  # leads at once if it can; else a standby until the holder goes
+            self.leadership.start()
+        if self.roles.gateway:
+            self.wakeups = Wakeups(self.db, lambda: self.services.announcer.deliver_pending())
+            self.wakeups.start()
         self.scheduler.start()
 
     async def _use_gateway_from_api(self) -> None:
@@ -182,6 +195,10 @@ class FanBot(commands.Bot):
 
     # -- shutdown ---------------------------------------------------------------------------
     async def close(self) -> None:
+        if self.wakeups is not None:
+            await self.wakeups.stop()
+        if self.leadership is not None:
+            await self.leadership.stop()
         await self.scheduler.stop()
         await super().close()  # unloads cogs, which cancel their loops
         if self.http_session is not None and self._given_http is None:

@@ -97,6 +97,9 @@ class Scheduler:
             log.warning("scheduled job %s waits for the database (%s); it will run again next time", entry.name, exc)
         except Exception:
             log.exception("scheduled job %s failed; it will run again next time", entry.name)
+        else:
+            # What an operator (or a test of several processes) reads to know a job has had its turn.
+            log.debug("scheduled job %s done", entry.name)
 
     async def run_once(self, *, force: bool = False) -> list[str]:
         """Start every job whose interval has passed (or all, with force) and wait for them; return

@@ -63,8 +63,17 @@ class Settings:
     shard_count: int | None = None  # None: one process, one shard, as before sharding
     shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
     process_roles: frozenset[str] = frozenset(PROCESS_ROLES)
+    # Seconds within which a standby takes over once the leader's database connection is gone.
+    leader_lease: int = 15
+    # Seconds a server's news delivery lease lasts unrenewed: how long a process that died mid-delivery
+    # holds that server's posts back before another process on its shard takes over.
+    delivery_lease: int = 60
     # Lets a test split the work across processes on one SQLite file, which production refuses.
     sqlite_split_for_tests: bool = False
+    # For subprocess tests only, which cannot move a clock: a faster scheduler tick and the double's
+    # shorter IDENTIFY spacing instead of Discord's 5 s. None: the real values.
+    test_tick_seconds: float | None = None
+    test_identify_seconds: float | None = None
 
     @classmethod
     def from_env(
@@ -112,6 +121,12 @@ class Settings:
         if shard_count is not None and not 1 <= shard_count <= MAX_SHARD_COUNT:
             raise SettingsError(f"SHARD_COUNT must be between 1 and {MAX_SHARD_COUNT}, not {shard_count}")
         shard_ids = _shard_ids(get("SHARD_IDS"), shard_count)
+        lease = _int(env, "LEADER_LEASE_SECONDS", 15)
+        if not 1 <= lease <= 3600:
+            raise SettingsError("LEADER_LEASE_SECONDS must be between 1 and 3600")
+        delivery_lease = _int(env, "DELIVERY_LEASE_SECONDS", 60)
+        if not 3 <= delivery_lease <= 3600:
+            raise SettingsError("DELIVERY_LEASE_SECONDS must be between 3 and 3600")
         return cls(
             discord_token=Secret(token) if token else None,
             database_path=Path(get("DATABASE_PATH") or "data/fanbot.db"),
@@ -127,7 +142,11 @@ class Settings:
             shard_count=shard_count,
             shard_ids=shard_ids,
             process_roles=_roles(get("PROCESS_ROLES")),
+            leader_lease=lease,
+            delivery_lease=delivery_lease,
             sqlite_split_for_tests=_bool(env, "FANBOT_TEST_SQLITE_SPLIT", False),
+            test_tick_seconds=_seconds(env, "FANBOT_TEST_TICK_SECONDS"),
+            test_identify_seconds=_seconds(env, "FANBOT_TEST_IDENTIFY_SECONDS"),
         )
 
 
@@ -144,6 +163,19 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None: 
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw[:40]!r}") from None
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw[:40]!r}") from None
+    if not 0 < value <= 60:
+        raise SettingsError(f"{name} must be between 0 and 60 seconds")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

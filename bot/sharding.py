@@ -13,7 +13,7 @@ from .domain.shards import ALL_SHARDS, ShardScope, shard_of
 from .settings import PROCESS_ROLES, Settings
 
 __all__ = ["ALL_SHARDS", "IdentifyCoordinator", "LocalIdentifyCoordinator", "ProcessRoles", "ShardScope",
-           "scope_of", "shard_of", "single_process_problem"]
+           "identify_coordinator_for", "scope_of", "shard_of", "single_process_problem"]
 
 # Discord allows one IDENTIFY per rate-limit bucket every 5 seconds (Gateway docs, "Max Concurrency").
 IDENTIFY_INTERVAL = 5.0
@@ -82,11 +82,11 @@ class IdentifyCoordinator(Protocol):
 
     `wait_turn` returns when `shard_id` may IDENTIFY now, and counts that IDENTIFY as sent (the
     caller sends it right away). The in-process `LocalIdentifyCoordinator` is enough for one process.
-    A PostgreSQL one plugs in behind the same method: in a transaction, take
-    `pg_advisory_xact_lock(<bot key>, bucket)`, read the bucket's row in an `identify_buckets
-    (bucket, last_identify_at)` table, sleep (holding the lock) until `last_identify_at + interval`
-    by the database's clock (`now()`, so the processes' clocks need not agree), write `now()`, commit.
-    The lock serialises processes on one bucket; different buckets never wait for each other.
+    On PostgreSQL, `PostgresIdentifyCoordinator` (bot/storage/coordination.py) does the same for every
+    process: in a transaction it takes `pg_advisory_xact_lock(<bot key>, bucket)`, reads the bucket's
+    last IDENTIFY time (bot_state `identify_bucket:<n>`, by the database's clock so the processes'
+    clocks need not agree), sleeps holding the lock until the interval has passed, writes the time,
+    commits. The lock serialises processes on one bucket; different buckets never wait for each other.
     """
 
     async def wait_turn(self, shard_id: int, max_concurrency: int) -> None: ...
@@ -113,3 +113,15 @@ class LocalIdentifyCoordinator:
                 if wait > 0:
                     await self._sleep(wait)
             self._last[bucket] = self._monotonic()
+
+
+def identify_coordinator_for(settings: Settings, db: object) -> IdentifyCoordinator:
+    """Across processes on PostgreSQL, in memory on SQLite (one process)."""
+    from .storage.postgres import PostgresDatabase
+
+    interval = settings.test_identify_seconds or IDENTIFY_INTERVAL
+    if isinstance(db, PostgresDatabase):
+        from .storage.coordination import PostgresIdentifyCoordinator
+
+        return PostgresIdentifyCoordinator(db, interval + IDENTIFY_MARGIN)
+    return LocalIdentifyCoordinator(interval)

@@ -84,6 +84,9 @@ def test_token_is_hidden_from_repr():
         ({"PROCESS_ROLES": "gateway,web"}, "PROCESS_ROLES must be a comma-separated list of gateway, feeds, leader"),
         ({"PROCESS_ROLES": ","}, "PROCESS_ROLES"),
         ({"FANBOT_TEST_SQLITE_SPLIT": "sometimes"}, "FANBOT_TEST_SQLITE_SPLIT"),
+        ({"LEADER_LEASE_SECONDS": "0"}, "LEADER_LEASE_SECONDS"),
+        ({"DELIVERY_LEASE_SECONDS": "1"}, "DELIVERY_LEASE_SECONDS must be between 3 and 3600"),
+        ({"DELIVERY_LEASE_SECONDS": "soon"}, "DELIVERY_LEASE_SECONDS"),
     ],
 )
 def test_bad_values_name_the_setting(env, needle):

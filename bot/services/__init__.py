@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..clock import Clock
@@ -16,6 +17,7 @@ from ..storage.guilds import GuildRepository
 from ..storage.media import DailyRepository, MediaRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
+from ..wakeups import wake_others_after
 from .announcer import Announcer
 from .daily import DailyService
 from .guilds import GuildConfigService
@@ -62,7 +64,8 @@ def build_services(
     stars = StarService(StarRepository(db), catalogue, clock)
     guilds = GuildConfigService(GuildRepository(db, clock))
     shards = scope_of(settings)
-    announcer = Announcer(AnnouncementRepository(db), guilds, clock, shards=shards)
+    announcer = Announcer(AnnouncementRepository(db), guilds, clock, shards=shards,
+                          lease_time=timedelta(seconds=settings.delivery_lease))
     media_repo = MediaRepository(db)
     return Services(
         settings=settings,
@@ -71,9 +74,10 @@ def build_services(
         state=BotState(db),
         stars=stars,
         guilds=guilds,
-        # New stories are announced right after the poll that found them, not at the next delivery tick.
+        # New stories are announced right after the poll that found them, not at the next delivery tick,
+        # here and (PostgreSQL) by the gateway processes of the other shards, woken with a NOTIFY.
         news=NewsService(settings, db, clock, stars, session=http, notify_mods=mod_log,
-                         after_new_stories=announcer.deliver_pending),
+                         after_new_stories=wake_others_after(announcer.deliver_pending, db)),
         announcer=announcer,
         polls=build_poll_service(db, stars, clock, shards=shards),
         media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards),

@@ -110,8 +110,9 @@ class Announcer:
 
     def __init__(self, repo: AnnouncementRepository, guilds: GuildConfigService, clock: Clock, *,
                  shards: ShardScope = ALL_SHARDS, leases: LeaseRepository | None = None,
-                 holder: str | None = None) -> None:
+                 holder: str | None = None, lease_time: timedelta = LEASE_TIME) -> None:
         self.repo = repo
+        self.lease_time = lease_time
         self.leases = leases if leases is not None else LeaseRepository(repo.db)
         self.holder = holder or process_holder()
         self._shards = shards
@@ -136,7 +137,7 @@ class Announcer:
         delivered = 0
         async with self._lock:
             for guild_id in await self.repo.guilds_with_work(now, self._shards):
-                if not await self.leases.claim(guild_id, self.holder, now, LEASE_TIME):
+                if not await self.leases.claim(guild_id, self.holder, now, self.lease_time):
                     continue  # another process on this shard is delivering there right now
                 self._claimed_at[guild_id] = now
                 try:
@@ -157,16 +158,16 @@ class Announcer:
         try:
             await self.leases.release(guild_id, self.holder)
         except Exception:
-            # Not fatal: the lease expires by itself after LEASE_TIME.
+            # Not fatal: the lease expires by itself after its lease time.
             log.warning("could not release the delivery lease of guild %s", guild_id, exc_info=True)
 
     async def _renew(self, guild_id: int, now: datetime) -> None:
         """Called after each post: a run longer than a third of the lease time renews it (a write per post
         would cost more than the post's own journal), and a stalled one learns it lost it."""
         current = max(now, self._clock.now())
-        if current - self._claimed_at.get(guild_id, now) < LEASE_TIME / 3:
+        if current - self._claimed_at.get(guild_id, now) < self.lease_time / 3:
             return
-        if not await self.leases.renew(guild_id, self.holder, current, LEASE_TIME):
+        if not await self.leases.renew(guild_id, self.holder, current, self.lease_time):
             raise _LeaseLost()
         self._claimed_at[guild_id] = current
 

@@ -37,6 +37,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     OSError,
 )
+UNAVAILABLE = _UNAVAILABLE  # for the coordination connections (coordination.py), which handle loss themselves
 
 
 def redact(url: str) -> str:
@@ -102,6 +103,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.dialect = postgres()
         self.location = redact(url)
+        self._url = url
         self._pool = pool
 
     @classmethod
@@ -119,6 +121,12 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self._pool.close()
+
+    async def dedicated_connection(self, **options: Any) -> asyncpg.Connection:
+        """A connection of its own, outside the pool, for what lives as long as a session does
+        (a session advisory lock, a LISTEN); the caller closes it."""
+        options.setdefault("timeout", CONNECT_TIMEOUT)
+        return await asyncpg.connect(self._url, **options)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
