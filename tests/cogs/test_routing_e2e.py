@@ -189,3 +189,19 @@ async def test_a_crash_mid_way_through_the_routes_posts_nothing_twice(start_bot,
     assert double.nonce_hits == 1  # the interrupted one was resent with its nonce and not posted again
     rows = await bot.db.fetchall("SELECT status FROM announcements")
     assert [r["status"] for r in rows] == ["sent", "sent"]
+
+
+async def test_a_korean_moderator_routes_unroutes_and_is_refused_in_korean(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")  # Manage Server
+    ix = await server.invoke(ko_mod, "config channel", kind="news", channel=song_channel, star=f"id:{song.id}")
+    assert ix.all_text == f"이제 송혜교 뉴스는 뉴스 채널 대신 {song_channel.mention} 채널에 올라가요."
+    show = await server.invoke(ko_mod, "config show")
+    fields = {f["name"]: f["value"] for f in show.response["data"]["embeds"][0]["fields"]}
+    assert fields["스타별 뉴스 채널"] == f"**송혜교**: {song_channel.mention}"
+    refused = await server.invoke(ko_mod, "config channel", kind="polls", channel=song_channel, star=f"id:{song.id}")
+    assert refused.ephemeral and refused.all_text.startswith("스타별 채널로는 뉴스만 보낼 수 있어요.")
+    back = await server.invoke(ko_mod, "config unroute", star=f"id:{song.id}")
+    assert back.all_text == "송혜교 뉴스가 다시 뉴스 채널로 올라가요."
+    again = await server.invoke(ko_mod, "config unroute", star=f"id:{song.id}")
+    assert again.ephemeral and again.all_text.startswith("송혜교 뉴스는 따로 정한 채널이 없어요.")
