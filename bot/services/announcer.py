@@ -47,7 +47,7 @@ NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 NONCE_TRUST = timedelta(minutes=4)
 HISTORY_LOOKBACK = 50
 # How long a server's delivery lease lasts unrenewed: a process that dies holding it delays that
-# server's news by at most this much; it is renewed after every post, so a live holder keeps it.
+# server's news by at most this much; a live holder renews it while it posts, so it keeps it.
 LEASE_TIME = timedelta(seconds=60)
 
 
