@@ -177,7 +177,8 @@ class ConfigCog(commands.GroupCog, group_name="config", group_description="Serve
         stars = {s.id: s for s in await self.bot.services.stars.list(config.guild_id)}
         lines = []
         for star_id, target in config.routes.items():
-            star = stars.get(star_id)
+            # An unfollowed star keeps her route (following her again resumes it) and is still named.
+            star = stars.get(star_id) or await self.bot.services.stars.get(config.guild_id, star_id)
             name = safe(lang.star(star), 100) if star is not None else f"#{star_id}"
             where = f"<#{target.channel_id}>"
             if target.blocked_reason:

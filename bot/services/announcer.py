@@ -47,7 +47,7 @@ NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 NONCE_TRUST = timedelta(minutes=4)
 HISTORY_LOOKBACK = 50
 # How long a server's delivery lease lasts unrenewed: a process that dies holding it delays that
-# server's news by at most this much; it is renewed after every post, so a live holder keeps it.
+# server's news by at most this much; a live holder renews it while it posts, so it keeps it.
 LEASE_TIME = timedelta(seconds=60)
 
 
@@ -189,10 +189,10 @@ class Announcer:
         delivered = 0
         for channel_id in await self.repo.channels_with_work(guild_id, now):
             target = config.channel_target(channel_id)
-            if target is None or target.blocked_reason:
-                # Paused: kept waiting until a moderator sets (or fixes) the channel. Not a destination any
-                # more: only a row that may already be there is left, and it is not posted elsewhere.
-                continue
+            if target is not None and target.blocked_reason:
+                continue  # paused: kept waiting until a moderator sets (or fixes) the channel
+            # No longer a destination (routes moved): what is left there is a send that may already have
+            # posted; it is finished where it began, with its nonce, and never moved elsewhere.
             if self._not_before.get(channel_id, now) > now:
                 continue
             channel = self._channel(guild_id, channel_id)
@@ -337,6 +337,13 @@ class Announcer:
         done for this run; anything else is a bug or shutdown, and the row stays 'sending')."""
         assert self._bot is not None
         error = _describe(exc)
+        if isinstance(exc, (discord.Forbidden, discord.NotFound)) and (
+                await self._guilds.get(guild_id)).channel_target(channel.id) is None:
+            # A channel no moderator points at any more refuses an interrupted send: nothing can be done.
+            log.warning("channel %s, no longer a news destination, refused an interrupted post: %s", channel.id,
+                        error)
+            await give_up(error)
+            return _Stop()
         if isinstance(exc, (discord.Forbidden, discord.NotFound)):
             # This attempt posted nothing: the stories wait until /config channel news is set again (in
             # 'sending' if an earlier attempt may have posted them, so that resend checks first).

@@ -189,3 +189,89 @@ async def test_a_crash_mid_way_through_the_routes_posts_nothing_twice(start_bot,
     assert double.nonce_hits == 1  # the interrupted one was resent with its nonce and not posted again
     rows = await bot.db.fetchall("SELECT status FROM announcements")
     assert [r["status"] for r in rows] == ["sent", "sent"]
+
+
+async def test_a_korean_moderator_routes_unroutes_and_is_refused_in_korean(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    ko_mod = server.guild.add_member("운영자", permissions=0x20, locale="ko")  # Manage Server
+    ix = await server.invoke(ko_mod, "config channel", kind="news", channel=song_channel, star=f"id:{song.id}")
+    assert ix.all_text == f"이제 송혜교 뉴스는 뉴스 채널 대신 {song_channel.mention} 채널에 올라가요."
+    show = await server.invoke(ko_mod, "config show")
+    fields = {f["name"]: f["value"] for f in show.response["data"]["embeds"][0]["fields"]}
+    assert fields["스타별 뉴스 채널"] == f"**송혜교**: {song_channel.mention}"
+    refused = await server.invoke(ko_mod, "config channel", kind="polls", channel=song_channel, star=f"id:{song.id}")
+    assert refused.ephemeral and refused.all_text.startswith("스타별 채널로는 뉴스만 보낼 수 있어요.")
+    back = await server.invoke(ko_mod, "config unroute", star=f"id:{song.id}")
+    assert back.all_text == "송혜교 뉴스가 다시 뉴스 채널로 올라가요."
+    again = await server.invoke(ko_mod, "config unroute", star=f"id:{song.id}")
+    assert again.ephemeral and again.all_text.startswith("송혜교 뉴스는 따로 정한 채널이 없어요.")
+
+
+async def test_the_minute_budget_and_the_digest_are_per_channel(start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, song_channel, _ = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    for n in range(7):
+        await record(bot, server, clock, f"Song Hye-kyo story {n}", [song])
+        await record(bot, server, clock, f"Han So-hee story {n}", [han])
+    assert await bot.services.announcer.deliver_pending(clock.now()) == 14
+
+    for channel, name, role in ((song_channel, "Song Hye-kyo", song_role),
+                                (server.channels["news"], "Han So-hee", han_role)):
+        messages = double.channel_messages(channel.id)
+        assert [m["embeds"][0]["title"] for m in messages] == [f"{name} story {n}" for n in range(5)] + ["2 more stories"]
+        assert messages[-1]["mention_roles"] == [role.id]
+        assert all(f"{name} story" in line for line in messages[-1]["embeds"][0]["description"].splitlines())
+
+
+async def test_a_send_interrupted_before_its_route_moved_is_finished_where_it_began(start_bot, server, double, clock,
+                                                                                    monkeypatch):
+    bot, song, han, song_role, han_role, song_channel, han_channel = await routed_server(start_bot, server, clock)
+    await route(server, song, song_channel)
+    await route(server, han, han_channel)
+    first = await record(bot, server, clock, "Song Hye-kyo wins an award", [song])
+    second = await record(bot, server, clock, "Han So-hee wins an award", [han])
+    await bot.services.announcer.repo.route_waiting(int(server.guild.id), (await bot.services.guilds.get(
+        int(server.guild.id))).routing, clock.now())
+    repo = bot.services.announcer.repo
+
+    async def die(*args, **kwargs):
+        raise RuntimeError("the process died before recording the message id")
+
+    monkeypatch.setattr(repo, "record_sent", die)
+    await bot.services.announcer.deliver_pending(clock.now())
+    [posted] = double.channel_messages(song_channel.id)
+    # Before the restart the moderators move both stars back to the news channel, and #han is deleted.
+    for star in (song, han):
+        await server.invoke(server.mod, "config unroute", star=f"id:{star.id}")
+    server.guild.delete_channel(han_channel)
+    bot = await start_bot.restart(bot)
+    clock.advance(30)
+    await bot.services.announcer.deliver_pending(clock.now())
+
+    # The Song post that may have been in #song is completed there (Discord's nonce), not posted anew in
+    # #news; the Han one (never sent) follows the route to #news.
+    assert double.channel_messages(song_channel.id) == [posted] and double.nonce_hits == 1
+    assert [m["embeds"][0]["title"] for m in server.messages("news")] == ["Han So-hee wins an award"]
+    assert (await status_of(bot, first))["status"] == "sent"
+    assert (await bot.db.fetchone("SELECT channel_id FROM announcements WHERE id = ?", (second,)))["channel_id"] == int(
+        server.channels["news"].id)
+
+
+async def test_an_interrupted_send_in_a_deleted_channel_no_longer_routed_is_given_up_not_hammered(
+        start_bot, server, double, clock):
+    bot, song, han, song_role, han_role, _, han_channel = await routed_server(start_bot, server, clock)
+    gid = int(server.guild.id)
+    await route(server, han, han_channel)
+    row = await record(bot, server, clock, "Han So-hee wins an award", [han])
+    repo = bot.services.announcer.repo
+    await repo.route_waiting(gid, (await bot.services.guilds.get(gid)).routing, clock.now())
+    assert await repo.begin_send(row, int(han_channel.id), clock.now())  # then the process died
+    await server.invoke(server.mod, "config unroute", star=f"id:{han.id}")
+    server.guild.delete_channel(han_channel)
+
+    for _ in range(2):
+        clock.advance(30)
+        await bot.services.announcer.deliver_pending(clock.now())
+    assert len(double.find_requests("POST", rf"/channels/{han_channel.id}/messages")) == 1
+    assert (await status_of(bot, row))["status"] == "failed"
+    assert server.messages("news") == [] and server.messages("modlog") == []
