@@ -197,3 +197,15 @@ def test_every_fetch_and_feed_error_the_code_raises_passes_a_code_with_a_sentenc
                 if not _code_is_known(node.args[1] if len(node.args) > 1 else None):
                     missing.append(f"{path.relative_to(root)}:{node.lineno}")
     assert calls > 30 and not missing, missing
+
+
+def test_the_replies_that_carry_a_fetch_error_write_it_in_the_reader_s_language():
+    too_large = FetchError("too large: over 8 MiB", "fetch.too_large", limit="8 MiB")
+    assert error_text(KOREAN, "media.download_failed", {"detail": too_large}) == (
+        "fanbot이 파일을 내려받지 못했어요: 크기가 너무 커요 (8 MiB 초과). 다시 해 보거나 링크로 공유해 주세요.")
+    assert error_text(ENGLISH, "media.download_failed", {"detail": too_large}) == (
+        "fanbot could not download that file (too large: over 8 MiB); try again or share a link.")
+    # Data is inert whatever the language: a host cannot ping through a translated template.
+    dns = FetchError("could not find the server @everyone (DNS lookup failed)", "fetch.dns", host="@everyone")
+    for lang in (ENGLISH, KOREAN):
+        assert "@everyone" not in error_text(lang, "feed.unreadable", {"detail": dns})
