@@ -199,7 +199,7 @@ def field_text(lang: Lang, value: Any) -> str:
     """Data from an error made readable and inert: stars by this language's name, dates as it writes them,
     a fetch or feed error in this language's words."""
     if isinstance(value, DiagnosedError):
-        return error_text(lang, value.code, value.data)
+        return error_text(lang, value.code, value.data) if value.code else truncate(neutralise(str(value)), 200)
     if isinstance(value, RoleMention):
         return f"<@&{value.role_id}>"
     if isinstance(value, UserMention):

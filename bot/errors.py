@@ -41,9 +41,10 @@ class NotAllowed(UserError):
 
 class DiagnosedError(FanbotError):
     """A failure with an English diagnosis for logs (`str(exc)`) and, for people, a `code` and its `data`
-    (an address, a status, a limit) that bot/error_text.py writes in the reader's language."""
+    (an address, a status, a limit) that bot/error_text.py writes in the reader's language. Without a
+    code (code not yet converted), people read the English message as it is."""
 
-    def __init__(self, message: str, code: str, /, **data: object) -> None:
+    def __init__(self, message: str, code: str | None = None, /, **data: object) -> None:
         super().__init__(message)
         self.code = code
         self.data = data

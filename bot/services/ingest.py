@@ -214,7 +214,7 @@ class Poller:
         if disabled:
             report.disabled.extend((sub, error) for sub in subs)
         return PollFailure(source.source_id, now, now + backoff(self.interval, count), str(error), count, disabled,
-                           StoredError(error.code, error.data))
+                           StoredError(error.code, error.data) if error.code else None)
 
     async def plan(self, feed: FeedSource, parsed: ParsedFeed) -> _Plan | None:
         """What to write for this feed's items, or None when it brought nothing new (no write needed)."""
