@@ -7,6 +7,7 @@ from typing import Any
 
 from .domain.discord_text import neutralise, truncate
 from .domain.notices import ChannelMention, RoleMention, UserMention
+from .errors import DiagnosedError
 from .i18n import N_, Lang, Nn_
 
 # code -> English source sentence; its {fields} are the error's data, rendered by field_text().
@@ -45,7 +46,7 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "link.scheme": N_("Only http and https links are accepted; paste a link starting with https://."),
     "link.no_host": N_("That link has no website in it; paste a full link starting with https://."),
     "link.credentials": N_("Links with a user name or password are not accepted; remove them and try again."),
-    # feeds and news; `detail` is the fetcher's own diagnosis (an address, an HTTP status), kept as it is
+    # feeds and news; `detail` is the fetcher's or the parser's error, written by its own code below
     "feeds.none_to_refresh": N_("This server has no feeds to refresh. Add one with /feeds add."),
     "feed.unsafe_address": N_("That feed address was {detail}. Use a public http(s) feed link."),
     "feed.unreadable": N_("Could not add that feed: {detail}."),
@@ -138,6 +139,55 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "notify.role_too_high": N_("fanbot cannot hand out {role}: it sits above fanbot's own role. "
                                "Ask a moderator to move fanbot's role above it, then try again."),
     "notify.not_subscribed": N_("You do not get pings for {star}, so there is nothing to stop."),
+    # Why an address was refused, a fetch failed or a document is not a feed (bot/net, bot/domain/feeds.py).
+    # The English is the error's own message, word for word: logs and stored errors say the same.
+    "address.bad_bracketed_ip": N_("refused: the address is not a valid IPv6 address"),
+    "address.bad_ip": N_("refused: the host looks like an IP address but is not a valid one"),
+    "address.too_long": N_("refused: the address is longer than {limit} characters"),
+    "address.invalid": N_("refused: the address is not a valid URL"),
+    "address.relative": N_("refused: only http and https links can be fetched, not a relative path"),
+    "address.scheme": N_("refused: only http and https links can be fetched, not {scheme}:"),
+    "address.credentials": N_("refused: links with a user name or password are not allowed"),
+    "address.no_host": N_("refused: the address has no host"),
+    "address.bad_host": N_("refused: the host name contains characters a host name cannot have"),
+    "address.blocked": N_("refused: {ip} is {reason}"),
+    "address.blocked_wrapped": N_("refused: {ip} is an IPv6 form of {embedded}, {reason}"),
+    "address.localhost": N_("refused: {host} is this machine (loopback)"),
+    "address.resolves_blocked": N_("refused: {host} resolves to {ip}, {reason}"),
+    "address.resolves_blocked_wrapped": N_("refused: {host} resolves to {ip}, an IPv6 form of {embedded}, {reason}"),
+    "address.resolves_nothing": N_("refused: {host} resolves to nothing usable, not a public address"),
+    "address.bad_redirect": N_("refused: the server redirected to an invalid address"),
+    "fetch.connect_timeout": N_("timed out: could not connect within {seconds} s"),
+    "fetch.read_timeout": N_("timed out: the server sent nothing for {seconds} s"),
+    "fetch.total_timeout": N_("timed out: the download took longer than {seconds} s"),
+    "fetch.too_many_redirects": N_("too many redirects (more than {limit})"),
+    "fetch.status": N_("the server answered {status}"),
+    "fetch.redirect_nowhere": N_("the server answered {status} without saying where to"),
+    "fetch.dns": N_("could not find the server {host} (DNS lookup failed)"),
+    "fetch.tls": N_("refused: {host} presented an invalid TLS certificate"),
+    "fetch.connect": N_("could not connect to {host}"),
+    "fetch.broken_response": N_("the server sent a broken or badly compressed response"),
+    "fetch.failed": N_("the request to {host} failed ({error})"),
+    "fetch.too_large": N_("too large: over {limit}"),
+    "feed.entities": N_("the feed declares XML entities, which fanbot refuses"),
+    "feed.empty": N_("the feed is empty"),
+    "feed.web_page": N_("this is a web page, not an RSS or Atom feed; look for the site's feed link"),
+    "feed.not_a_feed": N_("this is not an RSS or Atom feed"),
+    "feed.process_failed": N_("fanbot could not process this feed (see the bot's log)"),
+    "feed.record_failed": N_("fanbot could not record this feed's items"),
+}
+
+# The `reason` of the address.* codes: bot.net.addresses.REASONS, whose English these repeat word for word.
+ADDRESS_REASONS = {
+    "loopback": N_("a loopback address"),
+    "link_local": N_("a link-local address"),
+    "multicast": N_("a multicast address"),
+    "unspecified": N_("an unspecified address"),
+    "shared": N_("a shared (carrier-grade NAT) address"),
+    "reserved": N_("a reserved address"),
+    "private": N_("a private address"),
+    "site_local": N_("a site-local address"),
+    "not_public": N_("not a public address"),
 }
 
 # What a Discord option holds, for "'x' is not a valid ... here".
@@ -149,7 +199,10 @@ OPTION_TYPES = {
 
 
 def field_text(lang: Lang, value: Any) -> str:
-    """Data from an error made readable and inert: stars by this language's name, dates as it writes them."""
+    """Data from an error made readable and inert: stars by this language's name, dates as it writes them,
+    a fetch or feed error in this language's words."""
+    if isinstance(value, DiagnosedError):
+        return error_text(lang, value.code, value.data) if value.code else truncate(neutralise(str(value)), 200)
     if isinstance(value, RoleMention):
         return f"<@&{value.role_id}>"
     if isinstance(value, UserMention):
@@ -171,6 +224,8 @@ def error_text(lang: Lang, code: str, data: dict[str, Any] | None = None) -> str
         # Not a code: a sentence raised by code that predates the catalogues. Shown as it was written.
         return code
     data = data or {}
+    if code.startswith("address.") and data.get("reason") in ADDRESS_REASONS:
+        data = {**data, "reason": lang._(ADDRESS_REASONS[data["reason"]])}
     if isinstance(template, tuple):  # a count: the error's `n` picks the form
         fields = {k: field_text(lang, v) for k, v in data.items() if k != "n"}
         return lang.n_(template[0], template[1], int(data["n"]), **fields)

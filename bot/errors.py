@@ -39,7 +39,18 @@ class NotAllowed(UserError):
     """The user lacks the permission the action needs."""
 
 
-class FetchError(FanbotError):
+class DiagnosedError(FanbotError):
+    """A failure with an English diagnosis for logs (`str(exc)`) and, for people, a `code` and its `data`
+    (an address, a status, a limit) that bot/error_text.py writes in the reader's language. Without a
+    code (code not yet converted), people read the English message as it is."""
+
+    def __init__(self, message: str, code: str | None = None, /, **data: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+class FetchError(DiagnosedError):
     """A URL could not be fetched, or was refused; the message is safe to show a moderator."""
 
 
@@ -47,7 +58,7 @@ class UnsafeURL(FetchError):
     """A URL points somewhere fanbot refuses to go (bad scheme, private address, ...)."""
 
 
-class FeedError(FanbotError):
+class FeedError(DiagnosedError):
     """A document is not a usable RSS/Atom feed; the message is safe to show a moderator."""
 
 

@@ -11,10 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
+from bot.error_text import error_text
 from bot.i18n import Lang
 from bot.services.ingest import CycleReport
 from bot.services.news import POLL_EVERY, POLL_JOB
-from bot.storage.feeds import FeedSource
+from bot.storage.feeds import FeedSource, StoredError
 
 from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe
 from ._news_text import story_line, whole_lines
@@ -30,18 +31,24 @@ def _when(moment: datetime | None, empty: str) -> str:
     return f"<t:{int(moment.timestamp())}:R>" if moment else empty
 
 
+def _stored_error(lang: Lang, why: StoredError | None, text: str) -> str:
+    # A row written before errors had codes keeps its English text.
+    return safe(error_text(lang, why.code, dict(why.data)) if why else text, 200)
+
+
 def describe_feed(feed: FeedSource, lang: Lang) -> str:
     never = lang._("never")
     lines = [safe(feed.url, 300)]
     if feed.kind == "star_search":
         lines.append(lang._("Star search feed"))
     if feed.disabled:
-        reason = safe(feed.disabled_reason, 200) if feed.disabled_reason else lang._("too many failures")
+        reason = (_stored_error(lang, feed.disabled_why, feed.disabled_reason) if feed.disabled_reason
+                  else lang._("too many failures"))
         lines.append(lang._("**Disabled** {when}: {reason}", when=_when(feed.disabled_at, never), reason=reason))
     lines.append(lang._("Last success: {when}", when=_when(feed.last_success_at, never)))
     if feed.last_error:
         lines.append(lang._("Last error {when}: {error}", when=_when(feed.last_error_at, ""),
-                            error=safe(feed.last_error, 200)))
+                            error=_stored_error(lang, feed.last_error_why, feed.last_error)))
     lines.append(lang._("Failures in a row: {n}", n=feed.consecutive_failures))
     following = (lang._("none (run /feeds add with this URL to re-enable)") if feed.disabled
                  else _when(feed.next_poll_at, never))

@@ -86,7 +86,7 @@ def _refuse_entity_declarations(body: bytes) -> None:
     after the root element is not searched, where "<!ENTITY" may be quoted article text.
     """
     text = _as_text(body)
-    refusal = FeedError("the feed declares XML entities, which fanbot refuses")
+    refusal = FeedError("the feed declares XML entities, which fanbot refuses", "feed.entities")
     pos, end = 0, len(text)
     while pos < end:
         if text[pos] in " \t\r\n\ufeff":
@@ -300,7 +300,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     Synchronous and CPU-bound: call it with asyncio.to_thread.
     """
     if not body or not body.strip():
-        raise FeedError("the feed is empty")
+        raise FeedError("the feed is empty", "feed.empty")
     _refuse_entity_declarations(body)
     headers = {"content-location": url}
     hint = _charset_hint(body, content_type)
@@ -313,8 +313,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
         if _looks_like_html(body):
-            raise FeedError("this is a web page, not an RSS or Atom feed; look for the site's feed link")
-        raise FeedError("this is not an RSS or Atom feed")
+            raise FeedError("this is a web page, not an RSS or Atom feed; look for the site's feed link",
+                            "feed.web_page")
+        raise FeedError("this is not an RSS or Atom feed", "feed.not_a_feed")
 
     info = parsed.get("feed") or {}
     feed_title = truncate(_detail_text(info, "title"), TITLE_LIMIT)

@@ -37,34 +37,73 @@ class AddressPolicy:
         return self.allow_private or (host.lower().strip("[]"), port) in self.extra_allowed
 
 
-def blocked_reason(ip: IPAddress) -> str | None:
-    """Why fanbot refuses to connect to `ip` ("a loopback address"), or None if it is public."""
+# Why an address is refused: the code error_text translates, and the English the messages say.
+REASONS = {
+    "loopback": "a loopback address",
+    "link_local": "a link-local address",
+    "multicast": "a multicast address",
+    "unspecified": "an unspecified address",
+    "shared": "a shared (carrier-grade NAT) address",
+    "reserved": "a reserved address",
+    "private": "a private address",
+    "site_local": "a site-local address",
+    "not_public": "not a public address",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why fanbot refuses an address: a REASONS code, and the IPv4 host an IPv6 form of it reaches."""
+
+    reason: str
+    embedded: ipaddress.IPv4Address | None = None
+
+    def __str__(self) -> str:
+        text = REASONS[self.reason]
+        return f"an IPv6 form of {self.embedded}, {text}" if self.embedded is not None else text
+
+    def data(self) -> dict[str, object]:
+        return {"reason": self.reason, "embedded": str(self.embedded)} if self.embedded else {"reason": self.reason}
+
+    @property
+    def code_suffix(self) -> str:
+        return "_wrapped" if self.embedded is not None else ""
+
+
+def refusal(ip: IPAddress) -> Refusal | None:
+    """Why fanbot refuses to connect to `ip`, or None if it is public."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
-            inner = blocked_reason(embedded)
+            inner = refusal(embedded)
             # An IPv6 wrapper around a private v4 address reaches that v4 host; name the real target.
             if inner is not None:
-                return f"an IPv6 form of {embedded}, {inner}"
+                return Refusal(inner.reason, embedded)
             if ip.ipv4_mapped is not None or ip.sixtofour is not None or _in_nat64(ip):
                 return None
     checks = (
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_unspecified, "an unspecified address"),
-        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "a shared (carrier-grade NAT) address"),
-        (ip.is_reserved, "a reserved address"),
-        (ip.is_private, "a private address"),
-        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "a site-local address"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link_local"),
+        (ip.is_multicast, "multicast"),
+        (ip.is_unspecified, "unspecified"),
+        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "shared"),
+        (ip.is_reserved, "reserved"),
+        (ip.is_private, "private"),
+        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site_local"),
     )
     for hit, reason in checks:
         if hit:
-            return reason
+            return Refusal(reason)
     # Anything else the registry does not call global (documentation ranges, benchmarking, ...).
     if not ip.is_global:
-        return "not a public address"
+        return Refusal("not_public")
     return None
+
+
+def blocked_reason(ip: IPAddress) -> str | None:
+    """Why fanbot refuses to connect to `ip` in English ("a loopback address"), or None if it is public."""
+    found = refusal(ip)
+    return None if found is None else str(found)
 
 
 def _in_nat64(ip: ipaddress.IPv6Address) -> bool:
@@ -113,7 +152,7 @@ def parse_ip_literal(host: str) -> IPAddress | None:
         try:
             return ipaddress.IPv6Address(host.split("%", 1)[0])
         except ValueError:
-            raise UnsafeURL("refused: the address is not a valid IPv6 address") from None
+            raise UnsafeURL("refused: the address is not a valid IPv6 address", "address.bad_bracketed_ip") from None
     parts = host.split(".")
     last = parts[-1].lower()
     # WHATWG URL rule: a host whose last label is numeric is an IPv4 address or invalid.
@@ -121,10 +160,10 @@ def parse_ip_literal(host: str) -> IPAddress | None:
         return None
     values = [_parse_ipv4_part(p) for p in parts]
     if len(parts) > 4 or any(v is None for v in values):
-        raise UnsafeURL("refused: the host looks like an IP address but is not a valid one")
+        raise UnsafeURL("refused: the host looks like an IP address but is not a valid one", "address.bad_ip")
     *head, tail = values
     if any(v > 255 for v in head) or tail >= 256 ** (4 - len(head)):
-        raise UnsafeURL("refused: the host looks like an IP address but is not a valid one")
+        raise UnsafeURL("refused: the host looks like an IP address but is not a valid one", "address.bad_ip")
     number = tail
     for index, value in enumerate(head):
         number += value << (8 * (3 - index))
@@ -141,47 +180,58 @@ def check_url(url: str, policy: AddressPolicy) -> URL:
     Hostnames are checked again at connect time by GuardedResolver, since DNS may change.
     """
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeURL(f"refused: the address is longer than {MAX_URL_LENGTH} characters")
+        raise UnsafeURL(f"refused: the address is longer than {MAX_URL_LENGTH} characters", "address.too_long",
+                        limit=MAX_URL_LENGTH)
     try:
         parsed = URL(url.strip())
         scheme = parsed.scheme.lower()
         host = (parsed.raw_host or "").lower()
         port = parsed.port
     except (ValueError, UnicodeError):
-        raise UnsafeURL("refused: the address is not a valid URL") from None
+        raise UnsafeURL("refused: the address is not a valid URL", "address.invalid") from None
     if scheme not in ("http", "https"):
-        what = f"{scheme}:" if scheme else "a relative path"
-        raise UnsafeURL(f"refused: only http and https links can be fetched, not {what}")
+        if not scheme:
+            raise UnsafeURL("refused: only http and https links can be fetched, not a relative path",
+                            "address.relative")
+        raise UnsafeURL(f"refused: only http and https links can be fetched, not {scheme}:", "address.scheme",
+                        scheme=scheme)
     if parsed.user is not None or parsed.password is not None:
-        raise UnsafeURL("refused: links with a user name or password are not allowed")
+        raise UnsafeURL("refused: links with a user name or password are not allowed", "address.credentials")
     if not host:
-        raise UnsafeURL("refused: the address has no host")
+        raise UnsafeURL("refused: the address has no host", "address.no_host")
     if ":" not in host and not _HOSTNAME_CHARS.match(host):
-        raise UnsafeURL("refused: the host name contains characters a host name cannot have")
+        raise UnsafeURL("refused: the host name contains characters a host name cannot have", "address.bad_host")
     if port is None:
         port = 443 if scheme == "https" else 80
     if policy.allows_endpoint(host, port):
         return parsed
     ip = parse_ip_literal(host)
     if ip is not None:
-        reason = blocked_reason(ip)
-        if reason is not None:
-            raise UnsafeURL(f"refused: {ip} is {reason}")
+        found = refusal(ip)
+        if found is not None:
+            raise UnsafeURL(f"refused: {ip} is {found}", "address.blocked" + found.code_suffix, ip=str(ip),
+                            **found.data())
         return parsed
     bare = host.rstrip(".")
     # RFC 6761: these names always mean this machine; say so without asking DNS.
     if bare == "localhost" or bare.endswith(".localhost"):
-        raise UnsafeURL(f"refused: {bare} is this machine (loopback)")
+        raise UnsafeURL(f"refused: {bare} is this machine (loopback)", "address.localhost", host=bare)
     return parsed
 
 
 class BlockedAddressError(OSError):
     """Every DNS answer for a host was a refused address; aiohttp reports it as a DNS failure."""
 
-    def __init__(self, host: str, ip: str, reason: str) -> None:
-        super().__init__(f"refused: {host} resolves to {ip}, {reason}")
+    def __init__(self, host: str, ip: str | None, reason: Refusal | None) -> None:
+        # None, None: no answer was an address at all.
+        self.message = f"refused: {host} resolves to {ip or 'nothing usable'}, {reason or REASONS['not_public']}"
+        super().__init__(self.message)
         self.host = host
-        self.message = f"refused: {host} resolves to {ip}, {reason}"
+        if ip is None or reason is None:
+            self.code, self.data = "address.resolves_nothing", {"host": host}
+        else:
+            self.code = "address.resolves_blocked" + reason.code_suffix
+            self.data = {"host": host, "ip": ip, **reason.data()}
 
 
 class GuardedResolver(AbstractResolver):
@@ -202,20 +252,20 @@ class GuardedResolver(AbstractResolver):
         if self.policy.allows_endpoint(host, port):
             return answers
         kept: list[ResolveResult] = []
-        first_refusal: tuple[str, str] | None = None
+        first_refusal: tuple[str, Refusal] | None = None
         for answer in answers:
             try:
                 ip = ipaddress.ip_address(answer["host"].split("%", 1)[0])
             except ValueError:
                 continue
-            reason = blocked_reason(ip)
-            if reason is None:
+            found = refusal(ip)
+            if found is None:
                 kept.append(answer)
             elif first_refusal is None:
-                first_refusal = (str(ip), reason)
+                first_refusal = (str(ip), found)
         if not kept:
-            ip_text, reason = first_refusal or ("nothing usable", "not a public address")
-            raise BlockedAddressError(host, ip_text, reason)
+            ip_text, found = first_refusal or (None, None)
+            raise BlockedAddressError(host, ip_text, found)
         return kept
 
     async def close(self) -> None:

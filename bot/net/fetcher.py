@@ -133,15 +133,18 @@ class Fetcher:
                 return await self._follow(url, etag, last_modified, cap)
         except aiohttp.ConnectionTimeoutError:
             raise FetchError(
-                f"timed out: could not connect within {_seconds(limits.connect_timeout)}"
+                f"timed out: could not connect within {_seconds(limits.connect_timeout)}",
+                "fetch.connect_timeout", seconds=f"{limits.connect_timeout:g}",
             ) from None
         except aiohttp.ServerTimeoutError:
             raise FetchError(
-                f"timed out: the server sent nothing for {_seconds(limits.read_timeout)}"
+                f"timed out: the server sent nothing for {_seconds(limits.read_timeout)}",
+                "fetch.read_timeout", seconds=f"{limits.read_timeout:g}",
             ) from None
         except TimeoutError:
             raise FetchError(
-                f"timed out: the download took longer than {_seconds(limits.total_timeout)}"
+                f"timed out: the download took longer than {_seconds(limits.total_timeout)}",
+                "fetch.total_timeout", seconds=f"{limits.total_timeout:g}",
             ) from None
 
     async def _follow(
@@ -169,7 +172,8 @@ class Fetcher:
                 last_modified=outcome.last_modified,
                 not_modified=outcome.status == 304,
             )
-        raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
+        raise FetchError(f"too many redirects (more than {self.limits.max_redirects})", "fetch.too_many_redirects",
+                         limit=self.limits.max_redirects)
 
     async def _request(self, target: URL, headers: dict[str, str], cap: int) -> URL | _Response:
         """One hop: the redirect target as a URL, or the final response."""
@@ -181,6 +185,8 @@ class Fetcher:
             sock_read=limits.read_timeout,
         )
         host = target.raw_host or "the server"
+        # A relative URL never gets this far (check_url refuses it), so `where` is the host in practice.
+        where = target.raw_host or str(target)
         try:
             async with self.session.get(
                 target, headers=headers, allow_redirects=False, timeout=timeout
@@ -190,26 +196,29 @@ class Fetcher:
                 if resp.status == 304:
                     return _Response.of(resp, b"")
                 if not 200 <= resp.status < 300:
-                    raise FetchError(f"the server answered {_status_text(resp.status)}")
+                    status = _status_text(resp.status)
+                    raise FetchError(f"the server answered {status}", "fetch.status", status=status)
                 body = await _read_capped(resp, cap)
                 return _Response.of(resp, body)
         except aiohttp.ClientConnectorDNSError as exc:
             if isinstance(exc.os_error, BlockedAddressError):
-                raise UnsafeURL(exc.os_error.message) from None
-            raise FetchError(f"could not find the server {host} (DNS lookup failed)") from None
+                blocked = exc.os_error
+                raise UnsafeURL(blocked.message, blocked.code, **blocked.data) from None
+            raise FetchError(f"could not find the server {host} (DNS lookup failed)", "fetch.dns", host=where) from None
         except aiohttp.ClientConnectorCertificateError:
-            raise FetchError(f"refused: {host} presented an invalid TLS certificate") from None
+            raise FetchError(f"refused: {host} presented an invalid TLS certificate", "fetch.tls", host=where) from None
         except aiohttp.ClientConnectorError:
-            raise FetchError(f"could not connect to {host}") from None
+            raise FetchError(f"could not connect to {host}", "fetch.connect", host=where) from None
         except aiohttp.ClientPayloadError:
-            raise FetchError("the server sent a broken or badly compressed response") from None
+            raise FetchError("the server sent a broken or badly compressed response", "fetch.broken_response") from None
         except aiohttp.InvalidURL:
-            raise UnsafeURL("refused: the address is not a valid URL") from None
+            raise UnsafeURL("refused: the address is not a valid URL", "address.invalid") from None
         except aiohttp.ServerTimeoutError:
             raise  # fetch() names which timeout it was
         except aiohttp.ClientError as exc:
             log.debug("fetch of %s failed: %r", host, exc)
-            raise FetchError(f"the request to {host} failed ({type(exc).__name__})") from None
+            raise FetchError(f"the request to {host} failed ({type(exc).__name__})", "fetch.failed", host=where,
+                             error=type(exc).__name__) from None
 
 
 @dataclass(frozen=True)
@@ -234,11 +243,13 @@ class _Response:
 def _redirect_target(resp: aiohttp.ClientResponse) -> URL:
     location = resp.headers.get("Location")
     if not location:
-        raise FetchError(f"the server answered {_status_text(resp.status)} without saying where to")
+        status = _status_text(resp.status)
+        raise FetchError(f"the server answered {status} without saying where to", "fetch.redirect_nowhere",
+                         status=status)
     try:
         return resp.url.join(URL(location))
     except (ValueError, UnicodeError):
-        raise UnsafeURL("refused: the server redirected to an invalid address") from None
+        raise UnsafeURL("refused: the server redirected to an invalid address", "address.bad_redirect") from None
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
@@ -246,15 +257,15 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
 
     aiohttp inflates gzip/deflate in bounded steps as we read, so a bomb never sits in memory whole.
     """
-    too_large = f"too large: over {_size(cap)}"
+    limit = _size(cap)
     declared = resp.content_length
     if declared is not None and declared > cap:
         resp.close()  # drop the connection rather than drain a body we refuse
-        raise FetchError(too_large)
+        raise FetchError(f"too large: over {limit}", "fetch.too_large", limit=limit)
     body = bytearray()
     async for chunk in resp.content.iter_chunked(_CHUNK):
         body += chunk
         if len(body) > cap:
             resp.close()
-            raise FetchError(too_large)
+            raise FetchError(f"too large: over {limit}", "fetch.too_large", limit=limit)
     return bytes(body)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from ..domain.feeds import FeedEntry, ParsedFeed, parse_feed
 from ..domain.notices import Notice
-from ..errors import DatabaseUnavailable, FeedError, FetchError
+from ..errors import DatabaseUnavailable, DiagnosedError, FeedError, FetchError
 from ..net.fetcher import Fetcher, FetchResult
 from ..storage.database import Database, Transaction
-from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess
+from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess, StoredError
 from ..storage.news import NewsRepository
 from .matching import NewsMatcher
 
@@ -39,7 +39,7 @@ class CycleReport:
     failed: int = 0
     new_stories: int = 0
     story_ids: list[int] = field(default_factory=list)
-    disabled: list[tuple[FeedSource, str]] = field(default_factory=list)
+    disabled: list[tuple[FeedSource, DiagnosedError]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +199,22 @@ class Poller:
                     successes.append(ok)
             except (FetchError, FeedError) as exc:
                 if not self.closing:
-                    failures.append(self._failure(subs, now, str(exc), report))
+                    failures.append(self._failure(subs, now, exc, report))
             except Exception:
                 if self.closing:
                     return
                 log.exception("polling feed source %s (%s) failed", source.source_id, source.url)
-                failures.append(self._failure(subs, now, "fanbot could not process this feed (see the bot's log)", report))
+                unprocessed = FeedError("fanbot could not process this feed (see the bot's log)", "feed.process_failed")
+                failures.append(self._failure(subs, now, unprocessed, report))
 
-    def _failure(self, subs: list[FeedSource], now: datetime, error: str, report: CycleReport) -> PollFailure:
+    def _failure(self, subs: list[FeedSource], now: datetime, error: DiagnosedError, report: CycleReport) -> PollFailure:
         source = subs[0]
         count = source.consecutive_failures + 1
         disabled = count >= MAX_FAILURES
         if disabled:
             report.disabled.extend((sub, error) for sub in subs)
-        return PollFailure(source.source_id, now, now + backoff(self.interval, count), error, count, disabled)
+        return PollFailure(source.source_id, now, now + backoff(self.interval, count), str(error), count, disabled,
+                           StoredError(error.code, error.data) if error.code else None)
 
     async def plan(self, feed: FeedSource, parsed: ParsedFeed) -> _Plan | None:
         """What to write for this feed's items, or None when it brought nothing new (no write needed)."""
@@ -271,7 +273,8 @@ class Poller:
                 if recorded:
                     successes.append(source.success)
                 else:
-                    failures.append(self._failure(source.subscriptions, now, "fanbot could not record this feed's items", report))
+                    unrecorded = FeedError("fanbot could not record this feed's items", "feed.record_failed")
+                    failures.append(self._failure(source.subscriptions, now, unrecorded, report))
             await self._feeds.save_outcomes_tx(tx, successes, failures)
         report.new_stories = len(report.story_ids)
 
@@ -297,6 +300,6 @@ class Poller:
                 continue
             try:
                 await notify(feed.guild_id, Notice("feed_disabled", {
-                    "feed": feed.label[:200], "failures": MAX_FAILURES, "error": (feed_error or "")[:300]}))
+                    "feed": feed.label[:200], "failures": MAX_FAILURES, "error": feed_error}))
             except Exception:  # the notice is a courtesy; polling the other feeds matters more
                 log.exception("could not tell the moderators of guild %s about feed %s", feed.guild_id, feed.id)

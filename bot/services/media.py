@@ -244,7 +244,7 @@ class MediaService:
             result = await self._fetcher().fetch(upload.url, max_bytes=cap)
         except FetchError as error:
             log.warning("could not download attachment %s: %s", upload.filename, error)
-            raise UserError("media.download_failed", detail=str(error)) from None
+            raise UserError("media.download_failed", detail=error) from None
         kind = sniff_file_type(result.body[:64])
         if kind is None:
             raise UserError("media.not_media")

@@ -162,7 +162,7 @@ class NewsService:
         try:
             check_url(url, self.policy)
         except UnsafeURL as exc:
-            raise UserError("feed.unsafe_address", detail=str(exc)) from None
+            raise UserError("feed.unsafe_address", detail=exc) from None
         return url
 
     async def add_feed(self, guild_id: int, url: str, *, name: str | None = None, actor_id: int | None = None) -> AddedFeed:
@@ -176,9 +176,9 @@ class NewsService:
             result = await self.poller.fetch(probe)
             parsed = await self.poller.parse(result)
         except UnsafeURL as exc:
-            raise UserError("feed.unsafe_address", detail=str(exc)) from None
+            raise UserError("feed.unsafe_address", detail=exc) from None
         except (FetchError, FeedError) as exc:
-            raise UserError("feed.unreadable", detail=str(exc)) from None
+            raise UserError("feed.unreadable", detail=exc) from None
         title = truncate(display_text(name), 100) if display_text(name) else None
         first_poll = now + timedelta(seconds=self.settings.feed_poll_interval * (0.5 + 0.5 * _fraction(f"{guild_id}:{url}")))
         async with self.db.transaction() as tx:

@@ -3,7 +3,8 @@ and the outcome of each fetch (batched per cycle)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +39,9 @@ class FeedSource:
     source_id: int = 0
     include: tuple[str, ...] = ()  # the subscription's story filter (bot.domain.filters)
     exclude: tuple[str, ...] = ()
+    # last_error and disabled_reason as codes for bot/error_text.py; None for a row stored as text only.
+    last_error_why: StoredError | None = None
+    disabled_why: StoredError | None = None
 
     @property
     def label(self) -> str:
@@ -50,6 +54,14 @@ class FeedSource:
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredError:
+    """Why a fetch failed as an error_text code and its data, so each reader sees it in their language."""
+
+    code: str
+    data: Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +84,10 @@ class PollFailure:
     source_id: int
     polled_at: datetime
     next_poll_at: datetime
-    error: str
+    error: str  # English, for logs and for readers of the column that know no codes
     failures: int
     disabled: bool  # every subscription of the source is disabled
+    why: StoredError | None = None
 
 
 # In FeedSource's field order, so a row unpacks straight into it.
@@ -105,9 +118,32 @@ def _success_row(s: PollSuccess, stamps: dict[datetime, str]) -> tuple:
     return (polled, polled, to_db(s.next_poll_at), s.etag, s.last_modified, s.source_id)
 
 
+ERROR_LIMIT = 300
+
+
+def _stored_error(f: PollFailure) -> str:
+    """The error column's text: JSON with the code, data and English when there is a code (the column
+    predates codes, and a new one would be a migration for one optional detail), else the English."""
+    if f.why is None:
+        return f.error[:ERROR_LIMIT]
+    data = {k: v[:ERROR_LIMIT] if isinstance(v, str) else v for k, v in f.why.data.items()}
+    return json.dumps({"code": f.why.code, "data": data, "text": f.error[:ERROR_LIMIT]}, ensure_ascii=False)
+
+
+def _read_error(stored: str | None) -> tuple[str | None, StoredError | None]:
+    """(English text, code) of an error column; rows written before codes are text, with no code."""
+    if not stored or not stored.startswith('{"code"'):
+        return stored, None
+    try:
+        found = json.loads(stored)
+        return str(found["text"]), StoredError(str(found["code"]), dict(found["data"]))
+    except (ValueError, KeyError, TypeError):
+        return stored, None
+
+
 def _failure_row(f: PollFailure) -> tuple:
     now = to_db(f.polled_at)
-    return (now, to_db(f.next_poll_at), f.error[:300], now, f.failures, f.source_id)
+    return (now, to_db(f.next_poll_at), _stored_error(f), now, f.failures, f.source_id)
 
 
 def _chunks(ids: Sequence[int], size: int = 400) -> Iterator[list[int]]:
@@ -257,7 +293,7 @@ class FeedRepository:
             await tx.executemany(_PRIMED_SQL, [(i,) for s in successes for i in s.subscriptions])
         if failures:
             await tx.executemany(_FAILURE_SQL, [_failure_row(f) for f in failures])
-            disabled = [(to_db(f.polled_at), f.error[:300], f.source_id) for f in failures if f.disabled]
+            disabled = [(to_db(f.polled_at), _stored_error(f), f.source_id) for f in failures if f.disabled]
             if disabled:
                 await tx.executemany(_DISABLE_SQL, disabled)
 
@@ -291,8 +327,11 @@ def _row(row: Row) -> FeedSource:
     (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
      last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at, source_id, include,
      exclude) = row
+    last_error, last_error_why = _read_error(last_error)
+    disabled_reason, disabled_why = _read_error(disabled_reason)
     return FeedSource(
         id_, guild_id, url, name, kind, star_id, etag, last_modified, _time(next_poll_at), _time(last_polled_at),  # type: ignore[arg-type]
         _time(last_success_at), last_error, _time(last_error_at), failures, _time(disabled_at), disabled_reason,
         bool(primed), _time(added_at), source_id, from_stored(include), from_stored(exclude),  # type: ignore[arg-type]
+        last_error_why, disabled_why,
     )
