@@ -42,8 +42,8 @@ def put_in_channel(double, server, embed=None, *, author=None, content=""):
     """A message already in #news (an earlier post of the bot's, or somebody else's)."""
     news = server.channels["news"]
     extra = {"author": author.user.payload()} if author is not None else None
-    message, _ = double.messages.create(news.id, server.guild.id, {"content": content, "embeds": [embed] if embed else []},
-                                        [], extra=extra)
+    body = {"content": content, "embeds": [embed] if embed else []}
+    message, _ = double.messages.create(news.id, server.guild.id, body, [], extra=extra)
     return message
 
 
