@@ -9,7 +9,7 @@ the rounds: cycle time and URLs/s with 1 and with 2 processes, the ratio (target
 and whether every URL was fetched exactly once per cycle (the server counts each URL's requests).
 The rounds alternate 1 and 2 processes so that a busy machine weighs on both alike.
 
-Run: .venv/bin/python benchmarks/bench_feed_cycle.py [--urls 10000] [--subscriptions 20000]
+Run: .venv/bin/python benchmarks/bench_feed_cycle.py [--urls 10000] [--subscriptions 20000] [--servers N]
      [--changed 0.1] [--rounds 3] [--database-url URL]
 Without --database-url a throwaway PostgreSQL cluster is started (tests/pgcluster.py; needs the
 PostgreSQL server binaries). With --profile, one 1-process cycle is profiled and its top functions printed.
@@ -117,7 +117,7 @@ def feeds_worker(url: str, orders, results, profile: bool) -> None:  # pragma: n
 
 
 # -- set-up -----------------------------------------------------------------------------------------------
-async def populate(url: str, port: int, urls: int, subscriptions: int) -> None:
+async def populate(url: str, port: int, urls: int, subscriptions: int, servers: int | None) -> None:
     from bot.clock import ManualClock
     from bot.services import build_services
     from bot.settings import Settings
@@ -128,7 +128,7 @@ async def populate(url: str, port: int, urls: int, subscriptions: int) -> None:
     async with db.transaction() as tx:
         await tx.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     services = build_services(Settings(star_search_feeds=()), db, ManualClock(BASE))
-    guilds = max(1, subscriptions // 10)  # ten subscriptions per server
+    guilds = max(2, servers or subscriptions // 10)  # ten subscriptions per server unless told
     sem = asyncio.Semaphore(8)
 
     async def follow(g: int) -> None:
@@ -178,6 +178,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=10_000)
     parser.add_argument("--subscriptions", type=int, default=20_000)
+    parser.add_argument("--servers", type=int, default=None,
+                        help="how many servers hold the subscriptions (default: ten subscriptions each)")
     parser.add_argument("--changed", type=float, default=0.1, help="share of the URLs with a new item each round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None, metavar="URL", help="PostgreSQL to use (ITS TABLES ARE EMPTIED)")
@@ -209,7 +211,7 @@ def main() -> None:
         time.sleep(0.05)
     try:
         started = time.perf_counter()
-        asyncio.run(populate(url, port.value, args.urls, args.subscriptions))
+        asyncio.run(populate(url, port.value, args.urls, args.subscriptions, args.servers))
         print(f"(set up in {time.perf_counter() - started:.0f} s)")
         changed_every = max(1, round(1 / args.changed)) if args.changed > 0 else 0
         round_no = 0
