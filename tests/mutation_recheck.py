@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for one mutant's tests")
     parser.add_argument("--no-recheck", action="store_true", help="only print the scores of what is recorded")
+    parser.add_argument("--skip-listed", action="store_true", help="recheck only survivors not in tests/MUTATION.md")
     args = parser.parse_args()
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
@@ -77,7 +78,8 @@ def main() -> int:
     wanted = {name: (path, code) for path, (_meta, data) in results.items()
               for name, code in data["exit_code_by_key"].items()
               if any(fnmatch.fnmatch(name, p) for p in args.patterns) and code is not None}
-    survivors = [name for name, (_path, code) in wanted.items() if code == SURVIVED]
+    survivors = [name for name, (_path, code) in wanted.items()
+                 if code == SURVIVED and not (args.skip_listed and name in set_aside)]
     if survivors and not args.no_recheck:
         print(f"re-running {len(survivors)} survivors, each in a fresh interpreter ...", flush=True)
         with ThreadPoolExecutor(args.jobs) as pool:

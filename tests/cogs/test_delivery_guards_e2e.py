@@ -20,6 +20,14 @@ from tests.discord_double import messages as double_messages
 LONG_AFTER = timedelta(minutes=30)  # well past NONCE_TRUST and Discord's nonce memory
 
 
+def die_before_recording(monkeypatch, bot, step):
+    """The process dies after Discord took the message and before `step` recorded it (a real crash)."""
+    async def die(*args, **kwargs):
+        raise RuntimeError(f"killed before {step}")
+
+    monkeypatch.setattr(bot.services.announcer.repo, step, die)
+
+
 def forget_nonces(monkeypatch):
     monkeypatch.setattr(double_messages, "NONCE_WINDOW_S", 0.0)
 
@@ -42,8 +50,8 @@ def put_in_channel(double, server, embed=None, *, author=None, content=""):
     """A message already in #news (an earlier post of the bot's, or somebody else's)."""
     news = server.channels["news"]
     extra = {"author": author.user.payload()} if author is not None else None
-    message, _ = double.messages.create(news.id, server.guild.id, {"content": content, "embeds": [embed] if embed else []},
-                                        [], extra=extra)
+    body = {"content": content, "embeds": [embed] if embed else []}
+    message, _ = double.messages.create(news.id, server.guild.id, body, [], extra=extra)
     return message
 
 
@@ -56,10 +64,7 @@ async def test_a_digest_interrupted_longer_ago_than_the_nonce_memory_is_found_in
     bot, song, _han, _sr, _hr = await news_server(start_bot, server, clock)
     ids = [await record(bot, server, clock, f"Flood {n} Song Hye-kyo", [song]) for n in range(7)]
 
-    async def die(*args, **kwargs):
-        raise RuntimeError("killed after the digest was posted, before it was recorded")
-
-    monkeypatch.setattr(bot.services.announcer.repo, "record_digest_sent", die)
+    die_before_recording(monkeypatch, bot, "record_digest_sent")
     await bot.services.announcer.deliver_pending(clock.now())
     posted = server.messages("news")
     assert len(posted) == 6 and posted[5]["embeds"][0]["title"] == "2 more stories"
@@ -87,10 +92,7 @@ async def test_a_resend_within_the_nonce_memory_trusts_the_nonce_and_reads_no_hi
     bot, song, _han, _sr, _hr = await news_server(start_bot, server, clock)
     announcement_id = await record(bot, server, clock, "Song Hye-kyo signs with a new agency", [song])
 
-    async def die(*args, **kwargs):
-        raise RuntimeError("killed between send and record")
-
-    monkeypatch.setattr(bot.services.announcer.repo, "record_sent", die)
+    die_before_recording(monkeypatch, bot, "record_sent")
     await bot.services.announcer.deliver_pending(clock.now())
     [posted] = server.messages("news")
     row = await status_of(bot, announcement_id)
@@ -182,10 +184,7 @@ async def test_a_retried_digest_refused_by_the_channel_waits_whole_and_is_not_po
     news = server.channels["news"]
     ids = [await record(bot, server, clock, f"Wave {n} Song Hye-kyo", [song]) for n in range(7)]
 
-    async def die(*args, **kwargs):
-        raise RuntimeError("killed mid-digest")
-
-    monkeypatch.setattr(bot.services.announcer.repo, "record_digest_sent", die)
+    die_before_recording(monkeypatch, bot, "record_digest_sent")
     await bot.services.announcer.deliver_pending(clock.now())
     posted = server.messages("news")
     assert len(posted) == 6

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.services.announcer import GIVE_UP_AFTER, NONCE_TRUST
 from bot.storage.timefmt import to_db
 from tests.cogs.test_announce_e2e import news_server, posts_to, record, status_of
+from tests.cogs.test_delivery_guards_e2e import die_before_recording
 
 
 async def fill_the_minute(bot, server, clock, star, count=5):
@@ -72,10 +73,7 @@ async def test_a_digest_resent_within_the_nonce_memory_trusts_the_nonce_and_read
     for n in range(7):
         await record(bot, server, clock, f"Flood {n} Song Hye-kyo", [song])
 
-    async def die(*args, **kwargs):
-        raise RuntimeError("killed after the digest was posted")
-
-    monkeypatch.setattr(bot.services.announcer.repo, "record_digest_sent", die)
+    die_before_recording(monkeypatch, bot, "record_digest_sent")
     await bot.services.announcer.deliver_pending(clock.now())
     posted = server.messages("news")
 

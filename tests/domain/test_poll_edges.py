@@ -117,3 +117,7 @@ def test_a_poll_lists_its_labels_and_shows_counts_unless_hidden_while_open():
     assert poll.shows_counts(start)
     closed = CollabPoll(1, 1, "q", 1, start, start + timedelta(hours=1), start, 1, False, True, None, None, options)
     assert not closed.is_open(start) and closed.shows_counts(start)
+
+
+def test_an_empty_pairing_between_two_others_is_skipped():
+    assert parse_pairings("A x B;; ;C x D") == [("A", "B"), ("C", "D")]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
+from bot.domain.stars import StarDraft
 from bot.services.announcer import Announcer
 from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
 from bot.storage.guilds import GuildRepository
+from bot.storage.stars import StarRepository
 
 GUILD, OTHER = 10, 20
 CHANNEL = 555
@@ -178,3 +181,39 @@ async def test_an_unknown_announcement_is_none(db, news_clock):
     [a] = await _stories(repo, news_clock, 1)
     assert (await repo.get(a)).id == a
     assert await repo.get(a + 1) is None
+
+
+async def test_a_recorded_story_keeps_what_ingestion_gave_and_a_readable_nonce(db, news_clock):
+    repo = AnnouncementRepository(db)
+    published = news_clock.now() - timedelta(hours=3)
+    linked = await repo.record_story(GUILD, title="Linked", link="https://x.example/linked", now=news_clock.now(),
+                                     published_at=published, summary="S", source_name="Src",
+                                     image_url="https://img.example/a.jpg")
+    bare = await repo.record_story(GUILD, title="No link at all", now=news_clock.now())
+    stories = {r["title"]: r for r in await db.fetchall("SELECT * FROM news_stories")}
+    assert stories["Linked"]["guid"] == "https://x.example/linked"
+    assert stories["No link at all"]["guid"] == "No link at all"
+    story = (await repo.get(linked)).story
+    assert (story.published_at, story.summary, story.source_name, story.image_url) == (
+        published, "S", "Src", "https://img.example/a.jpg")
+    assert (await repo.get(bare)).story.published_at is None
+    for announcement_id in (linked, bare):
+        row = await _row(db, announcement_id)
+        assert re.fullmatch(rf"n{row['story_id']}-[0-9a-f]{{10}}", row["nonce"]), row["nonce"]
+
+
+async def test_an_announcement_reads_back_every_field_the_journal_holds(db, news_clock):
+    repo = AnnouncementRepository(db)
+    song = await StarRepository(db).upsert_follow(GUILD, StarDraft("Song Hye-kyo"), from_catalogue=False,
+                                                   actor_id=None)
+    a = await repo.record_story(GUILD, title="A", link="https://x.example/a", star_ids=[song], now=news_clock.now())
+    b, c = await _stories(repo, news_clock, 2)
+    await repo.begin_send(a, CHANNEL, news_clock.now())
+    await repo.record_sent(a, CHANNEL, 4242, news_clock.now())
+    job = await repo.begin_digest(GUILD, CHANNEL, [b, c], news_clock.now())
+    sent = await repo.get(a)
+    row = await _row(db, a)
+    assert (sent.story_id, sent.guild_id, sent.channel_id, sent.message_id, sent.digest_id) == (
+        row["story_id"], GUILD, CHANNEL, 4242, None)
+    assert [s.star_id for s in sent.story.stars] == [song]
+    assert {x.digest_id for x in job.announcements} == {job.id}

@@ -175,3 +175,13 @@ async def test_on_sqlite_a_poll_delivers_here_without_notifying(tmp_path):
         assert calls == ["now"]
     finally:
         await db.close()
+
+
+async def test_the_bot_spaces_identify_across_processes_only_on_postgresql(any_db: Database):
+    from bot.settings import Settings
+    from bot.sharding import IDENTIFY_INTERVAL, IDENTIFY_MARGIN, LocalIdentifyCoordinator, identify_coordinator_for
+
+    gate = identify_coordinator_for(Settings(), any_db)
+    expected = PostgresIdentifyCoordinator if isinstance(any_db, PostgresDatabase) else LocalIdentifyCoordinator
+    assert isinstance(gate, expected)
+    assert gate.interval == IDENTIFY_INTERVAL + IDENTIFY_MARGIN  # Discord's 5 s, plus the arrival margin
