@@ -21,7 +21,7 @@ class FeedSource:
     guild_id: int
     url: str
     name: str | None
-    kind: str  # "manual" or "star_search"
+    kind: str  # "manual", "star_search" or "social" (one of the star's own accounts)
     star_id: int | None
     etag: str | None
     last_modified: str | None
@@ -38,6 +38,12 @@ class FeedSource:
     source_id: int = 0
     include: tuple[str, ...] = ()  # the subscription's story filter (bot.domain.filters)
     exclude: tuple[str, ...] = ()
+    platform: str | None = None  # social feeds: whose account it is (star_id), on which platform
+    handle: str | None = None
+
+    @property
+    def social(self) -> bool:
+        return self.kind == "social" and self.star_id is not None and self.platform is not None
 
     @property
     def label(self) -> str:
@@ -77,7 +83,7 @@ class PollFailure:
 _COLUMNS = (
     "f.id, f.guild_id, f.url, f.name, f.kind, f.star_id, s.etag, s.last_modified, s.next_poll_at, s.last_polled_at, "
     "s.last_success_at, s.last_error, s.last_error_at, s.consecutive_failures, f.disabled_at, f.disabled_reason, "
-    "f.primed, f.added_at, f.source_id, f.include_words, f.exclude_words"
+    "f.primed, f.added_at, f.source_id, f.include_words, f.exclude_words, f.platform, f.handle"
 )
 _FROM = " FROM feeds f JOIN feed_sources s ON s.id = f.source_id "
 _SELECT = "SELECT " + _COLUMNS + _FROM
@@ -162,17 +168,18 @@ class FeedRepository:
         return int(feed_id), True
 
     async def insert_if_absent(
-        self, guild_id: int, url: str, *, name: str, kind: str, star_id: int | None, now: datetime, next_poll_at: datetime
+        self, guild_id: int, url: str, *, name: str, kind: str, star_id: int | None, now: datetime, next_poll_at: datetime,
+        platform: str | None = None, handle: str | None = None, added_by: int | None = None,
     ) -> bool:
-        """Star search feeds: added once, never re-enabled behind a moderator's back."""
+        """Star search and social feeds: added once, never re-enabled behind a moderator's back."""
         async with self._db.transaction() as tx:
             if await tx.fetchval("SELECT 1 FROM feeds WHERE guild_id = ? AND url = ?", (guild_id, url)):
                 return False
             source_id = await self._source(tx, url, now, next_poll_at)
             feed_id = await tx.fetchval(
-                "INSERT INTO feeds (guild_id, url, name, kind, star_id, source_id, added_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, url) DO NOTHING RETURNING id",
-                (guild_id, url, name, kind, star_id, source_id, to_db(now)),
+                "INSERT INTO feeds (guild_id, url, name, kind, star_id, source_id, added_at, platform, handle, added_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, url) DO NOTHING RETURNING id",
+                (guild_id, url, name, kind, star_id, source_id, to_db(now), platform, handle, added_by),
             )
         return feed_id is not None
 
@@ -236,6 +243,16 @@ class FeedRepository:
             "DELETE FROM feeds WHERE guild_id = ? AND star_id = ? AND kind = 'star_search'", (guild_id, star_id)
         )
 
+    async def delete_social(self, guild_id: int, star_id: int) -> int:
+        return await self._db.execute(
+            "DELETE FROM feeds WHERE guild_id = ? AND star_id = ? AND kind = 'social'", (guild_id, star_id)
+        )
+
+    async def socials_of(self, guild_id: int, star_id: int) -> list[FeedSource]:
+        rows = await self._db.fetchall(
+            _SELECT + "WHERE f.guild_id = ? AND f.star_id = ? AND f.kind = 'social' ORDER BY f.id", (guild_id, star_id))
+        return [_row(r) for r in rows]
+
     async def save_outcomes(self, successes: Sequence[PollSuccess], failures: Sequence[PollFailure]) -> None:
         """One transaction for a whole cycle's unchanged feeds and failures: nothing per feed."""
         if not successes and not failures:
@@ -284,9 +301,10 @@ def _time(text: str | None) -> datetime | None:
 def _row(row: Row) -> FeedSource:
     (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
      last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at, source_id, include,
-     exclude) = row
+     exclude, platform, handle) = row
     return FeedSource(
         id_, guild_id, url, name, kind, star_id, etag, last_modified, _time(next_poll_at), _time(last_polled_at),  # type: ignore[arg-type]
         _time(last_success_at), last_error, _time(last_error_at), failures, _time(disabled_at), disabled_reason,
         bool(primed), _time(added_at), source_id, from_stored(include), from_stored(exclude),  # type: ignore[arg-type]
+        platform, handle,
     )

@@ -1,0 +1,10 @@
+-- A star's own accounts (SPEC §10): a subscription of kind 'social' is one of her accounts, and
+-- remembers which platform and handle it reads, so her posts are announced as hers.
+-- The kind column is rebuilt as SQLite's migration must rebuild it, so both schemas keep the same
+-- column order (copy-db and its checks compare rows column by column).
+ALTER TABLE feeds RENAME COLUMN kind TO kind_before_social;
+ALTER TABLE feeds ADD COLUMN kind TEXT NOT NULL DEFAULT 'manual' CHECK (kind IN ('manual', 'star_search', 'social'));
+UPDATE feeds SET kind = kind_before_social;
+ALTER TABLE feeds DROP COLUMN kind_before_social;
+ALTER TABLE feeds ADD COLUMN platform TEXT;
+ALTER TABLE feeds ADD COLUMN handle TEXT;

@@ -1,0 +1,86 @@
+"""Her own accounts through the Discord double: followed with her, listed, added by hand, refused when unsafe."""
+
+from __future__ import annotations
+
+from bot.domain.socials import default_templates
+from tests.discord_double import Perm
+from tests.feedserver import FeedServer
+
+
+def _rsshub(feeds: FeedServer) -> dict:
+    base = feeds.url("").rstrip("/")
+    return {"rsshub_base": base, "social_feed_templates": tuple(default_templates(base).items())}
+
+
+async def test_following_han_so_hee_follows_her_instagram_through_rsshub(start_bot, server):
+    feeds = await FeedServer().start()
+    try:
+        feeds.feed("instagram/user/xeesoxee")
+        await start_bot(**_rsshub(feeds))
+        followed = await server.invoke(server.mod, "stars follow", name="Han So-hee")
+        assert "Her 1 own account is followed too." in followed.content
+
+        listed = await server.invoke(server.mod, "feeds list")
+        assert feeds.url("instagram/user/xeesoxee") in listed.all_text
+        assert "Han So-hee · Instagram @xeesoxee" in listed.all_text
+        assert "Her own Instagram account" in listed.all_text
+
+        info = await server.invoke(server.fan, "stars info", star="Han So-hee")
+        assert "Her accounts" in info.all_text and "Instagram @xeesoxee: followed" in info.all_text
+
+        ko_fan = server.guild.add_member("ko-fan", locale="ko")
+        ko_info = await server.invoke(ko_fan, "stars info", star="Han So-hee")
+        assert "본인 계정" in ko_info.all_text and "인스타그램 @xeesoxee: 팔로우 중" in ko_info.all_text
+
+        await server.invoke(server.mod, "stars unfollow", star="Han So-hee")
+        after = await server.invoke(server.mod, "feeds list")
+        assert "xeesoxee" not in after.all_text  # her account feeds leave with her
+    finally:
+        await feeds.stop()
+
+
+async def test_without_rsshub_info_says_how_to_enable_instagram(start_bot, server):
+    await start_bot()
+    await server.invoke(server.mod, "stars follow", name="Song Hye-kyo")
+    info = await server.invoke(server.fan, "stars info", star="Song Hye-kyo")
+    assert "Instagram @kyo1122: no feed: the bot's operator can set RSSHUB_BASE" in info.all_text
+    listed = await server.invoke(server.mod, "feeds list")
+    assert "kyo1122" not in listed.all_text
+
+    refused = await server.invoke(server.mod, "feeds add-social", star="Song Hye-kyo", platform="instagram",
+                                  handle="kyo1122")
+    assert refused.ephemeral and "RSSHUB_BASE" in refused.content
+
+
+async def test_add_social_by_hand_and_what_it_refuses(start_bot, server):
+    feeds = await FeedServer().start()
+    try:
+        await start_bot(**_rsshub(feeds))
+        await server.invoke(server.mod, "stars follow", name="Kim Go-eun")  # no account in the catalogue
+        info = await server.invoke(server.fan, "stars info", star="Kim Go-eun")
+        assert "Her accounts" not in info.all_text
+
+        for bad in ("a/b", "../admin", "me?x=1", "me#top", "two words", "https://instagram.com/x"):
+            refused = await server.invoke(server.mod, "feeds add-social", star="Kim Go-eun", platform="x", handle=bad)
+            assert refused.ephemeral and "without /, ?, #" in refused.content, bad
+        fan = await server.invoke(server.fan, "feeds add-social", star="Kim Go-eun", platform="x", handle="someone")
+        assert fan.ephemeral and "Only moderators" in fan.content
+        listed = await server.invoke(server.mod, "feeds list")
+        assert "This server reads no feeds yet" in listed.content  # nothing was stored by the refusals
+
+        added = await server.invoke(server.mod, "feeds add-social", star="Kim Go-eun", platform="youtube",
+                                    handle="UCtestChannel123")
+        assert added.ephemeral and "Following Kim Go-eun's YouTube account" in added.content
+        again = await server.invoke(server.mod, "feeds add-social", star="Kim Go-eun", platform="youtube",
+                                    handle="UCtestChannel123")
+        assert "already reads" in again.content
+        listed = await server.invoke(server.mod, "feeds list")
+        assert "https://www.youtube.com/feeds/videos.xml?channel_id=UCtestChannel123" in listed.all_text
+        info = await server.invoke(server.fan, "stars info", star="Kim Go-eun")
+        assert "YouTube UCtestChannel123: followed" in info.all_text
+
+        ko_mod = server.guild.add_member("ko-mod", permissions=Perm.MANAGE_GUILD, locale="ko")
+        ko = await server.invoke(ko_mod, "feeds add-social", star="Kim Go-eun", platform="weibo", handle="a/b")
+        assert ko.ephemeral and "핸들에는 계정 이름만" in ko.content
+    finally:
+        await feeds.stop()
