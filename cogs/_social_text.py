@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, Lang
-from bot.services.socials import Account
+from bot.i18n import Lang
+from bot.services.socials import Account, platform_name
 
 from ._common import safe
 
-PLATFORM_NAMES = {"instagram": N_("Instagram"), "youtube": N_("YouTube"), "x": N_("X"), "weibo": N_("Weibo")}
+__all__ = ["account_handle", "account_line", "platform_name"]
 RSSHUB_PLATFORMS = ("instagram", "x", "weibo")
-
-
-def platform_name(platform: str, lang: Lang) -> str:
-    source = PLATFORM_NAMES.get(platform)
-    return lang._(source) if source else platform
 
 
 def account_handle(account: Account) -> str:

@@ -22,6 +22,7 @@ class Item:
     summary: str = ""
     published: datetime | None = None
     source: str | None = None  # an aggregator's <source>: the publisher's name
+    enclosure: tuple[str, str, int] | None = None  # (url, type, length), as RSSHub gives a post's video
 
 
 @dataclass
@@ -54,6 +55,9 @@ def rss(feed: Feed) -> bytes:
             parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
         if item.source:
             parts.append(f'<source url="https://publisher.example">{escape(item.source)}</source>')
+        if item.enclosure:
+            url, kind, length = item.enclosure
+            parts.append(f'<enclosure url="{escape(url)}" type="{escape(kind)}" length="{length}"/>')
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")
@@ -62,6 +66,7 @@ def rss(feed: Feed) -> bytes:
 class FeedServer:
     def __init__(self) -> None:
         self.feeds: dict[str, Feed] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # other paths served as is: (body, content type)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -95,6 +100,9 @@ class FeedServer:
         path = request.match_info["path"]
         self.requests.append((path, dict(request.headers)))
         feed = self.feeds.get(path)
+        if feed is None and path in self.files:
+            body, content_type = self.files[path]
+            return web.Response(body=body, headers={"Content-Type": content_type})
         if feed is None:
             return web.Response(status=404, text="no such feed")
         if feed.delay:

@@ -225,7 +225,8 @@ class Poller:
         for item in reversed(parsed.items):
             if item.guid in fresh:
                 text = f"{item.title}\n{item.summary}"
-                stars = self._matcher.match(feed.guild_id, text)
+                # Her own account's posts are hers whether or not they name her ("Morning light").
+                stars = [feed.star_id] if feed.social else self._matcher.match(feed.guild_id, text)
                 # A story the subscription's filter keeps out is still marked seen (keys, below), so
                 # changing the filter later never brings back old items.
                 if stars and story_filter.allows(text):
@@ -283,7 +284,8 @@ class Poller:
         story_ids = []
         for item, stars in plan.matches:
             if item.guid in fresh:
-                story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now)
+                story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now,
+                                                         platform=feed.platform if feed.social else None)
                 if story_id is not None:
                     story_ids.append(story_id)
         return story_ids

@@ -10,10 +10,18 @@ from ..domain.catalogue import Catalogue
 from ..domain.socials import check_handle, check_platform, feed_url, ordered
 from ..domain.stars import Star
 from ..errors import UserError
+from ..i18n import N_, Lang
 from ..settings import Settings
 from ..storage.feeds import FeedRepository, FeedSource
 
 PLATFORM_TITLES = {"instagram": "Instagram", "youtube": "YouTube", "x": "X", "weibo": "Weibo"}
+PLATFORM_NAMES = {"instagram": N_("Instagram"), "youtube": N_("YouTube"), "x": N_("X"), "weibo": N_("Weibo")}
+
+
+def platform_name(platform: str, lang: Lang) -> str:
+    """The platform as this reader calls it (인스타그램, Instagram)."""
+    source = PLATFORM_NAMES.get(platform)
+    return lang._(source) if source else PLATFORM_TITLES.get(platform, platform)
 
 
 @dataclass(frozen=True, slots=True)

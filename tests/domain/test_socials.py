@@ -47,3 +47,18 @@ def test_a_bad_catalogue_account_names_the_star():
     doc["stars"][0]["socials"] = {"instagram": "a/b"}
     with pytest.raises(CatalogueError, match="Test Star"):
         Catalogue.from_dict(doc)
+
+
+def test_her_own_post_renders_as_hers_and_a_press_story_does_not():
+    from bot.domain.announcements import MatchedStar, Story, render_post
+
+    her = MatchedStar(1, "Han So-hee @everyone", hangul="한소희")
+    own = render_post(Story("Morning light", "https://www.instagram.com/p/A/", stars=(her,), platform="instagram"))
+    assert own.platform == "instagram" and "@everyone" not in (own.posted_by or "x@everyone")
+    assert own.posted_by.startswith("Han So-hee")
+    korean = render_post(Story("Morning light", stars=(her,), platform="instagram"), name_of=lambda s: s.hangul)
+    assert korean.posted_by == "한소희"
+    press = render_post(Story("Han So-hee cast", stars=(her,)))
+    assert press.platform is None and press.posted_by is None
+    orphan = render_post(Story("A post whose star is gone", platform="instagram"))
+    assert orphan.platform is None  # no star to name: it reads as an ordinary story

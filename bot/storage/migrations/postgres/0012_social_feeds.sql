@@ -8,3 +8,6 @@ UPDATE feeds SET kind = kind_before_social;
 ALTER TABLE feeds DROP COLUMN kind_before_social;
 ALTER TABLE feeds ADD COLUMN platform TEXT;
 ALTER TABLE feeds ADD COLUMN handle TEXT;
+-- A story that is one of her own posts: the platform it was posted on (NULL for the press), so
+-- it is announced as hers even after the subscription that brought it is gone.
+ALTER TABLE news_stories ADD COLUMN post_platform TEXT;
