@@ -117,3 +117,11 @@ class FeedServer:
             return web.Response(status=304, headers={"ETag": etag})
         headers = {"ETag": etag} if feed.conditional else {}
         return web.Response(body=body, headers={**headers, "Content-Type": feed.content_type})
+
+
+def rsshub_settings(feeds: FeedServer) -> dict[str, Any]:
+    """Settings overrides that make this server the bot's RSSHub (its /instagram/user/... paths)."""
+    from bot.domain.socials import default_templates
+
+    base = feeds.url("").rstrip("/")
+    return {"rsshub_base": base, "social_feed_templates": tuple(default_templates(base).items())}

@@ -14,6 +14,7 @@ from ..storage.announcements import AnnouncementRepository
 from ..storage.database import Database
 from ..storage.guilds import GuildRepository
 from ..storage.media import DailyRepository, MediaRepository
+from ..storage.suggestions import SuggestionRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
 from .announcer import Announcer
@@ -76,7 +77,8 @@ def build_services(
                          after_new_stories=announcer.deliver_pending),
         announcer=announcer,
         polls=build_poll_service(db, stars, clock, shards=shards),
-        media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards),
+        media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards,
+                           suggestions=SuggestionRepository(db)),
         daily=DailyService(DailyRepository(db), media_repo, guilds, stars, clock, shards=shards),
         shards=shards,
     )

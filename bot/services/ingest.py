@@ -18,7 +18,9 @@ from ..net.fetcher import Fetcher, FetchResult
 from ..storage.database import Database, Transaction
 from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess
 from ..storage.news import NewsRepository
+from ..storage.suggestions import SuggestionRepository
 from .matching import NewsMatcher
+from .suggestions import suggestion_of
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class Poller:
         self._feeds = feeds
         self._news = news
         self._matcher = matcher
+        self._suggestions = SuggestionRepository(db)
         self.interval = interval
         self.max_bytes = max_bytes
         self.fetcher: Fetcher | None = None
@@ -288,6 +291,11 @@ class Poller:
                                                          platform=feed.platform if feed.social else None)
                 if story_id is not None:
                     story_ids.append(story_id)
+                # In the same transaction as the story: a crash records both or neither, and the
+                # post's key keeps a second feed (or a second poll) from queueing it again.
+                suggestion = suggestion_of(feed, item) if feed.social else None
+                if suggestion is not None:
+                    await self._suggestions.record(tx, suggestion, now)
         return story_ids
 
     async def notify_disabled(self, report: CycleReport, notify: ModNotice | None) -> None:

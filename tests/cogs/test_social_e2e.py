@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from bot.domain.socials import default_templates
-from tests.discord_double import Perm
 from tests.conftest import assert_no_pings
-from tests.feedserver import FeedServer, Item
-
-
-def _rsshub(feeds: FeedServer) -> dict:
-    base = feeds.url("").rstrip("/")
-    return {"rsshub_base": base, "social_feed_templates": tuple(default_templates(base).items())}
+from tests.discord_double import Perm
+from tests.feedserver import FeedServer, Item, rsshub_settings
 
 
 async def test_following_han_so_hee_follows_her_instagram_through_rsshub(start_bot, server):
     feeds = await FeedServer().start()
     try:
         feeds.feed("instagram/user/xeesoxee")
-        await start_bot(**_rsshub(feeds))
+        await start_bot(**rsshub_settings(feeds))
         followed = await server.invoke(server.mod, "stars follow", name="Han So-hee")
         assert "Her 1 own account is followed too." in followed.content
 
@@ -56,7 +50,7 @@ async def test_without_rsshub_info_says_how_to_enable_instagram(start_bot, serve
 async def test_add_social_by_hand_and_what_it_refuses(start_bot, server):
     feeds = await FeedServer().start()
     try:
-        await start_bot(**_rsshub(feeds))
+        await start_bot(**rsshub_settings(feeds))
         await server.invoke(server.mod, "stars follow", name="Kim Go-eun")  # no account in the catalogue
         info = await server.invoke(server.fan, "stars info", star="Kim Go-eun")
         assert "Her accounts" not in info.all_text
@@ -101,7 +95,7 @@ async def test_her_new_post_is_announced_as_hers_with_its_thumbnail(start_bot, s
     feeds = await FeedServer().start()
     try:
         insta = feeds.feed("instagram/user/xeesoxee", _post(1, "An old post"))
-        bot = await start_bot(**_rsshub(feeds))
+        bot = await start_bot(**rsshub_settings(feeds))
         await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
         await server.invoke(server.mod, "stars follow", name="Han So-hee")
         await bot.scheduler.run_once()  # the first look records what is there, silently
@@ -135,7 +129,7 @@ async def test_a_korean_server_reads_her_post_in_korean(start_bot, server, doubl
     feeds = await FeedServer().start()
     try:
         insta = feeds.feed("instagram/user/xeesoxee")
-        bot = await start_bot(**_rsshub(feeds))
+        bot = await start_bot(**rsshub_settings(feeds))
         await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
         await server.invoke(server.mod, "config language", language="ko")
         await server.invoke(server.mod, "stars follow", name="Han So-hee")

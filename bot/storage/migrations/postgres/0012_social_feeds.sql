@@ -11,3 +11,14 @@ ALTER TABLE feeds ADD COLUMN handle TEXT;
 -- A story that is one of her own posts: the platform it was posted on (NULL for the press), so
 -- it is announced as hers even after the subscription that brought it is gone.
 ALTER TABLE news_stories ADD COLUMN post_platform TEXT;
+-- Her posts with a photo or video become media suggestions in the same queue as fans' submissions:
+-- post_key (her post's canonical link) makes one suggestion per post and server however many feeds
+-- carry it, for good; media_url is the file to keep (fetched before the card is posted), and
+-- credit and post_link go with the item into the library.
+ALTER TABLE media_submissions ADD COLUMN credit TEXT;
+ALTER TABLE media_submissions ADD COLUMN post_link TEXT;
+ALTER TABLE media_submissions ADD COLUMN post_key TEXT;
+ALTER TABLE media_submissions ADD COLUMN media_url TEXT;
+ALTER TABLE media_submissions ADD COLUMN media_length BIGINT;
+CREATE UNIQUE INDEX media_submissions_post ON media_submissions (guild_id, post_key);
+ALTER TABLE media_items ADD COLUMN post_link TEXT;
