@@ -38,6 +38,14 @@ ERROR_TEXT: dict[str, str | tuple[str, str]] = {
     "star.already_followed": N_("This server already follows {star}. Use /stars edit to change her names."),
     "star.nothing_to_change": N_("Nothing to change: give a new hangul, aliases or birthday."),
     "star.not_followed": N_("This server does not follow a star called '{name}'. See /stars list."),
+    # her own accounts
+    "social.handle_empty": N_("The handle is empty. Give her account's name, e.g. xeesoxee."),
+    "social.handle_too_long": N_("The handle is too long; keep it to {limit} characters."),
+    "social.handle_invalid": N_("A handle is only the account's name (letters, digits, . _ -), without /, ?, #, "
+                                "spaces or a link."),
+    "social.platform_unknown": N_("The platform must be one of {platforms}."),
+    "social.no_template": N_("fanbot has no feed for {platform} accounts here: the bot's operator can set RSSHUB_BASE "
+                             "or SOCIAL_FEED_TEMPLATES (see the README)."),
     # links
     "link.empty": N_("That link is empty; paste a full link starting with https://."),
     "link.too_long": N_("That link is longer than {limit} characters; use a shorter one."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
+
+from .domain.socials import PLATFORMS, default_templates
 
 DEFAULT_STAR_SEARCH_FEEDS = (
     "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en",
@@ -56,6 +59,9 @@ class Settings:
     feed_poll_interval: int = 600
     feed_allow_private_networks: bool = False
     star_search_feeds: tuple[str, ...] = DEFAULT_STAR_SEARCH_FEEDS
+    # (platform, URL template with {handle}) for a star's own accounts (SPEC §10).
+    social_feed_templates: tuple[tuple[str, str], ...] = tuple(default_templates(None).items())
+    rsshub_base: str | None = None
     log_level: str = "INFO"
     media_path: Path = Path("data/media")
     media_max_bytes: int = 25 * 1024 * 1024
@@ -74,6 +80,10 @@ class Settings:
     # shorter IDENTIFY spacing instead of Discord's 5 s. None: the real values.
     test_tick_seconds: float | None = None
     test_identify_seconds: float | None = None
+
+    @property
+    def social_templates(self) -> dict[str, str]:
+        return dict(self.social_feed_templates)
 
     @classmethod
     def from_env(
@@ -114,6 +124,9 @@ class Settings:
         if database_url is not None and not database_url.startswith(("postgresql://", "postgres://")):
             # The value itself is never echoed: it may hold a password.
             raise SettingsError("DATABASE_URL must be a PostgreSQL URL: postgresql://user:password@host:5432/dbname")
+        allow_private = _bool(env, "FEED_ALLOW_PRIVATE_NETWORKS", False)
+        rsshub = _rsshub_base(get("RSSHUB_BASE"), allow_private)
+        social = _social_templates(env.get("SOCIAL_FEED_TEMPLATES"), rsshub)
         media_mb = _int(env, "MEDIA_MAX_MB", 25)
         if not 1 <= media_mb <= 500:
             raise SettingsError("MEDIA_MAX_MB must be between 1 and 500")
@@ -134,8 +147,10 @@ class Settings:
             discord_api_base=api_base,
             dev_guild_id=_int(env, "DEV_GUILD_ID", None),
             feed_poll_interval=poll,
-            feed_allow_private_networks=_bool(env, "FEED_ALLOW_PRIVATE_NETWORKS", False),
+            feed_allow_private_networks=allow_private,
             star_search_feeds=templates,
+            social_feed_templates=social,
+            rsshub_base=rsshub,
             log_level=level,
             media_path=Path(get("MEDIA_PATH") or "data/media"),
             media_max_bytes=media_mb * 1024 * 1024,
@@ -187,6 +202,53 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, not {raw[:40]!r}")
+
+
+def _rsshub_base(raw: str | None, allow_private: bool) -> str | None:
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("RSSHUB_BASE must be an http(s) URL such as https://rsshub.example.org")
+    if not allow_private:
+        reason = _private_host(parts.hostname)
+        if reason:
+            raise SettingsError(f"RSSHUB_BASE points at {reason}; set FEED_ALLOW_PRIVATE_NETWORKS=true for a "
+                                "self-hosted RSSHub on your own network")
+    return raw.rstrip("/")
+
+
+def _private_host(host: str) -> str | None:
+    """Why a host written in a setting is private ("a loopback address"), judged without DNS: names
+    that resolve privately are still refused by the guarded fetcher when fetched."""
+    from .net.addresses import blocked_reason  # the network package is not needed to read other settings
+
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return "a loopback address"
+    try:
+        return blocked_reason(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _social_templates(raw: str | None, rsshub: str | None) -> tuple[tuple[str, str], ...]:
+    """`platform=URL` pairs (URL with {handle}, and {RSSHUB_BASE} if wanted); default: see default_templates."""
+    if raw is None:
+        return tuple(default_templates(rsshub).items())
+    found: dict[str, str] = {}
+    for pair in raw.split():
+        platform, _, template = pair.partition("=")
+        platform = platform.strip().lower()
+        if platform not in PLATFORMS:
+            raise SettingsError(f"SOCIAL_FEED_TEMPLATES platforms are {', '.join(PLATFORMS)}, not {platform[:20]!r}")
+        if "{RSSHUB_BASE}" in template:
+            if rsshub is None:
+                raise SettingsError(f"SOCIAL_FEED_TEMPLATES uses {{RSSHUB_BASE}} for {platform}, but RSSHUB_BASE is not set")
+            template = template.replace("{RSSHUB_BASE}", rsshub)
+        if "{handle}" not in template or not template.startswith(("http://", "https://")):
+            raise SettingsError("SOCIAL_FEED_TEMPLATES entries must look like platform=https://...{handle}...")
+        found[platform] = template
+    return tuple(found.items())
 
 
 def _shard_ids(raw: str | None, count: int | None) -> tuple[int, ...] | None:

@@ -42,6 +42,8 @@ def _details(item: MediaItem, lang: Lang, *, with_id: bool = True) -> str:
         parts.append(" ".join(f"`#{t.replace('`', '')}`" for t in item.tags))
     if item.credit:
         parts.append(lang._("credit: {credit}", credit=truncate(neutralise(item.credit), 200)))
+    if item.post_link and item.file_name:
+        parts.append(f"<{item.post_link}>")  # her post, beside the kept file; <> keeps Discord from unfurling it twice
     return " · ".join(parts)
 
 
@@ -94,10 +96,16 @@ def card_embed(sub: Submission, lang: Lang, *, star_name: str | None = None,
     """The moderators' card (an automatic post: the server's language)."""
     title = lang._("Submission #{id}: {title}", id=sub.id, title=neutralise(sub.title))
     embed = discord.Embed(title=truncate(title, 256), colour=COLOUR)
-    embed.add_field(name=lang._("From"), value=f"<@{sub.submitter_id}>")
-    if sub.url:
-        embed.add_field(name=lang._("Link"), value=sub.url[:1024], inline=False)
+    if sub.from_post:
+        # Her own post, suggested from her account's feed: no fan to name, and the account is the credit.
+        embed.add_field(name=lang._("From"), value=lang._("her post on {account}",
+                                                         account=neutralise(sub.credit or "")[:200]))
+        embed.add_field(name=lang._("Post"), value=(sub.post_link or "")[:1024], inline=False)
     else:
+        embed.add_field(name=lang._("From"), value=f"<@{sub.submitter_id}>")
+    if sub.url and not sub.from_post:  # a suggestion's link is its post, shown above
+        embed.add_field(name=lang._("Link"), value=sub.url[:1024], inline=False)
+    elif not sub.url:
         embed.add_field(name=lang._("File"), value=lang._("{type} (attached below)", type=sub.file_type))
     if star_name:
         embed.add_field(name=lang._("Star"), value=neutralise(star_name)[:1024])
@@ -191,6 +199,8 @@ async def decide(interaction: discord.Interaction, action: str, submission_id: i
         outcome = lang._("Rejected by {moderator}.", moderator=who)
     embed = card_embed(sub, lang, star_name=await _star_name(bot, sub, lang), outcome=outcome)
     await interaction.response.edit_message(embed=embed, view=None, allowed_mentions=NO_PINGS)
+    if sub.from_post:
+        return  # no fan to tell: the library has it, or not
     told = await tell_submitter(interaction, sub, item, lang)
     if not told:
         await interaction.followup.send(

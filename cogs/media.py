@@ -44,8 +44,13 @@ class MediaCog(commands.GroupCog, group_name="media", group_description="The ser
     async def post_missing_cards(self, now: datetime) -> None:
         """A submission stored just before a crash still reaches the moderators."""
         # One server's missing mod-log, missing file or Discord error must not hold back the others.
-        for sub in await self.bot.services.media.cardless():
-            if not await self.bot.services.media.claim_card(sub):
+        media = self.bot.services.media
+        try:
+            await media.keep_suggested_files()  # her posts' files, before their cards go up
+        except Exception:
+            log.exception("could not keep the files of suggested posts")
+        for sub in await media.cardless():
+            if not await media.claim_card(sub):
                 continue  # another process on this shard is posting it
             try:
                 await post_card(self.bot, sub)  # None: that server's mod-log is unset or paused; next time

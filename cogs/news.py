@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -19,6 +19,7 @@ from bot.storage.feeds import FeedSource, StoredError
 
 from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe
 from ._news_text import story_line, whole_lines
+from ._social_text import platform_name
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -41,6 +42,8 @@ def describe_feed(feed: FeedSource, lang: Lang) -> str:
     lines = [safe(feed.url, 300)]
     if feed.kind == "star_search":
         lines.append(lang._("Star search feed"))
+    elif feed.kind == "social" and feed.platform:
+        lines.append(lang._("Her own {platform} account", platform=platform_name(feed.platform, lang)))
     if feed.disabled:
         reason = (_stored_error(lang, feed.disabled_why, feed.disabled_reason) if feed.disabled_reason
                   else lang._("too many failures"))
@@ -200,6 +203,27 @@ class FeedsCog(commands.GroupCog, group_name="feeds", group_description="The new
                            star=name)
         else:
             text = lang._("The search feeds for {star} are already there; see /feeds list.", star=name)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="add-social", description="Follow one of a star's own accounts (her posts are announced as hers)")
+    @app_commands.describe(star="One of the stars this server follows", platform="Where the account is",
+                           handle="Her account's handle (YouTube: the channel id, UC...)")
+    @app_commands.autocomplete(star=followed_star_autocomplete)
+    @moderator_only()
+    async def add_social(
+        self, interaction: discord.Interaction, star: IdRef, platform: Literal["instagram", "youtube", "x", "weibo"],
+        handle: app_commands.Range[str, 1, 100],
+    ) -> None:
+        services = self.bot.services
+        found = await services.stars.resolve(guild_id(interaction), star)
+        feed, created = await services.news.socials.add(found, platform, handle, actor_id=interaction.user.id)
+        lang = reader_lang(interaction)
+        values = {"star": safe(lang.star(found)), "platform": platform_name(platform, lang), "feed": safe(feed.label, 200)}
+        if created:
+            text = lang._("Following {star}'s {platform} account (**{feed}**). Her posts already there are not "
+                          "announced; new ones will be.", **values)
+        else:
+            text = lang._("This server already reads **{feed}**; see /feeds list.", **values)
         await interaction.response.send_message(text, ephemeral=True)
 
 

@@ -15,6 +15,7 @@ from bot.i18n import Lang
 
 from ._common import IdRef, followed_star_autocomplete, guild_id, reader_lang, safe, star_label
 from ._news_text import story_lines
+from ._social_text import account_line
 
 if TYPE_CHECKING:
     from bot.client import FanBot
@@ -76,6 +77,10 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
                          if star.aliases else lang._("She is in the catalogue."))
         elif star.aliases:
             parts.append(lang.n_("{n} other name is recorded.", "{n} other names are recorded.", len(star.aliases)))
+        followed = sum(a.followed for a in await self.bot.services.news.socials.accounts(star))
+        if followed:
+            parts.append(lang.n_("Her {n} own account is followed too.", "Her {n} own accounts are followed too.",
+                                 followed))
         parts.append(lang._("Fans can opt in to pings with /notify add."))
         await interaction.response.send_message(" ".join(parts))
 
@@ -145,6 +150,10 @@ class StarsCog(commands.GroupCog, group_name="stars", group_description="The sta
             role = f"<@&{found.notify_role_id}>"
             embed.add_field(name=lang._("Pings"), inline=False,
                             value=lang._("{role} (opt in with /notify add)", role=role))
+        accounts = await services.news.socials.accounts(found)
+        if accounts:
+            embed.add_field(name=lang._("Her accounts"), inline=False,
+                            value="\n".join(account_line(a, lang) for a in accounts)[:1024])
         stories = await services.news.latest(found.guild_id, star=found, count=STAR_INFO_NEWS)
         embed.add_field(name=lang._("Latest news"), inline=False,
                         value=story_lines(stories, 1024, lang) if stories else lang._("No stories yet."))

@@ -21,6 +21,7 @@ class Item:
     summary: str = ""
     published: datetime | None = None
     source: str | None = None  # an aggregator's <source>: the publisher's name
+    enclosure: tuple[str, str, int] | None = None  # (url, type, length), as RSSHub gives a post's video
 
 
 @dataclass
@@ -53,6 +54,9 @@ def rss(feed: Feed) -> bytes:
             parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
         if item.source:
             parts.append(f'<source url="https://publisher.example">{escape(item.source)}</source>')
+        if item.enclosure:
+            url, kind, length = item.enclosure
+            parts.append(f'<enclosure url="{escape(url)}" type="{escape(kind)}" length="{length}"/>')
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")
@@ -61,6 +65,7 @@ def rss(feed: Feed) -> bytes:
 class FeedServer:
     def __init__(self) -> None:
         self.feeds: dict[str, Feed] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # other paths served as is: (body, content type)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -94,6 +99,9 @@ class FeedServer:
         path = request.match_info["path"]
         self.requests.append((path, dict(request.headers)))
         feed = self.feeds.get(path)
+        if feed is None and path in self.files:
+            body, content_type = self.files[path]
+            return web.Response(body=body, headers={"Content-Type": content_type})
         if feed is None:
             return web.Response(status=404, text="no such feed")
         if feed.delay:
@@ -108,3 +116,11 @@ class FeedServer:
             return web.Response(status=304, headers={"ETag": etag})
         headers = {"ETag": etag} if feed.conditional else {}
         return web.Response(body=body, headers={**headers, "Content-Type": feed.content_type})
+
+
+def rsshub_settings(feeds: FeedServer) -> dict[str, Any]:
+    """Settings overrides that make this server the bot's RSSHub (its /instagram/user/... paths)."""
+    from bot.domain.socials import default_templates
+
+    base = feeds.url("").rstrip("/")
+    return {"rsshub_base": base, "social_feed_templates": tuple(default_templates(base).items())}

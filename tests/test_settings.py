@@ -102,3 +102,39 @@ def test_env_example_lists_every_setting():
         "SHARD_COUNT", "SHARD_IDS", "PROCESS_ROLES",
     ):
         assert name in example
+
+
+def test_social_feed_templates_default_to_youtube_and_rsshub_when_set():
+    assert Settings.from_env({}).social_templates == {
+        "youtube": "https://www.youtube.com/feeds/videos.xml?channel_id={handle}"}
+    s = Settings.from_env({"RSSHUB_BASE": "https://rsshub.example.org/"})
+    assert s.rsshub_base == "https://rsshub.example.org"
+    assert s.social_templates["instagram"] == "https://rsshub.example.org/instagram/user/{handle}"
+    assert s.social_templates["x"] == "https://rsshub.example.org/twitter/user/{handle}"
+    assert s.social_templates["weibo"] == "https://rsshub.example.org/weibo/user/{handle}"
+    own = Settings.from_env({"RSSHUB_BASE": "https://hub.example", "SOCIAL_FEED_TEMPLATES":
+                             "instagram={RSSHUB_BASE}/picnob/user/{handle} youtube=https://yt.example/{handle}"})
+    assert own.social_templates == {"instagram": "https://hub.example/picnob/user/{handle}",
+                                    "youtube": "https://yt.example/{handle}"}
+    assert Settings.from_env({"SOCIAL_FEED_TEMPLATES": ""}).social_templates == {}
+
+
+@pytest.mark.parametrize("env, needle", [
+    ({"RSSHUB_BASE": "ftp://rsshub.example"}, "RSSHUB_BASE must be an http(s) URL"),
+    ({"RSSHUB_BASE": "rsshub.example"}, "RSSHUB_BASE must be an http(s) URL"),
+    ({"RSSHUB_BASE": "http://127.0.0.1:1200"}, "FEED_ALLOW_PRIVATE_NETWORKS"),
+    ({"RSSHUB_BASE": "http://192.168.1.20:1200"}, "a private address"),
+    ({"RSSHUB_BASE": "http://localhost:1200"}, "a loopback address"),
+    ({"SOCIAL_FEED_TEMPLATES": "myspace=https://a.example/{handle}"}, "platforms are"),
+    ({"SOCIAL_FEED_TEMPLATES": "instagram=https://a.example/user"}, "{handle}"),
+    ({"SOCIAL_FEED_TEMPLATES": "instagram={RSSHUB_BASE}/instagram/user/{handle}"}, "RSSHUB_BASE is not set"),
+])
+def test_bad_social_settings_are_refused_in_one_line(env, needle):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_private_rsshub_is_fine_when_private_networks_are_allowed():
+    s = Settings.from_env({"RSSHUB_BASE": "http://127.0.0.1:1200", "FEED_ALLOW_PRIVATE_NETWORKS": "true"})
+    assert s.social_templates["instagram"] == "http://127.0.0.1:1200/instagram/user/{handle}"

@@ -51,6 +51,7 @@ class Story:
     published_at: datetime | None = None
     discovered_at: datetime | None = None
     stars: tuple[MatchedStar, ...] = ()
+    platform: str | None = None  # set when it is one of her own posts (her account's feed brought it)
 
     @property
     def role_ids(self) -> tuple[int, ...]:
@@ -70,6 +71,8 @@ class Post:
     stars: str | None
     content: str  # role mentions only: never text from the feed
     role_ids: tuple[int, ...]
+    platform: str | None = None  # her own post: announced as hers, by `posted_by`
+    posted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,7 @@ def render_post(story: Story, *, allowed_roles: set[int] | None = None, untitled
     source = truncate(neutralise(_one_line(story.source_name or "")), FIELD_LIMIT) or None
     roles = [r for r in story.role_ids if allowed_roles is None or r in allowed_roles]
     content, kept = role_mentions(roles)
+    own = story.platform is not None and bool(story.stars)
     return Post(
         title=title,
         url=http_link(story.link),
@@ -144,6 +148,8 @@ def render_post(story: Story, *, allowed_roles: set[int] | None = None, untitled
         stars=_star_names(story.stars, FIELD_LIMIT, name_of),
         content=content,
         role_ids=kept,
+        platform=story.platform if own else None,
+        posted_by=truncate(neutralise(name_of(story.stars[0])), 100) if own else None,
     )
 
 

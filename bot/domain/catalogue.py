@@ -10,8 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import FanbotError
+from ..errors import FanbotError, UserError
 from .matcher import NameRule, StarMatcher
+from .socials import PLATFORMS, check_handle, check_platform, ordered
 from .text import is_hangul, name_key
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -33,6 +34,8 @@ class CatalogueStar:
     birthday: date | None
     rules: tuple[NameRule, ...] = ()  # care instructions for the ambiguous names among name/hangul/aliases
     misspellings: tuple[str, ...] = ()  # also in aliases; listed so a UI can leave them out
+    # Her own accounts, (platform, handle), only where a public source names them.
+    socials: tuple[tuple[str, str], ...] = ()
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -145,7 +148,21 @@ def _parse_star(row: Any, index: int, vocab: dict[str, tuple[str, ...]]) -> Cata
         birthday=_parse_birthday(row.get("birthday"), where),
         rules=rules,
         misspellings=misspellings,
+        socials=_parse_socials(row.get("socials", {}), where),
     )
+
+
+def _parse_socials(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise CatalogueError(f"{where}: socials must map platforms to handles.")
+    out = []
+    for platform, handle in value.items():
+        try:
+            out.append((check_platform(platform), check_handle(handle if isinstance(handle, str) else None)))
+        except UserError:
+            raise CatalogueError(f"{where}: socials {platform!r} must be one of {', '.join(PLATFORMS)} with a "
+                                 "plain handle.") from None
+    return tuple(ordered(out))
 
 
 def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import feedparser
 
 from bot.domain.discord_text import truncate
 from bot.domain.feed_images import entry_image
+from bot.domain.post_media import PostMedia, entry_media
 from bot.domain.urls import MAX_URL_LENGTH, normalize_url
 from bot.errors import FeedError
 
@@ -37,6 +38,7 @@ class FeedEntry:
     published: datetime | None
     image_url: str | None
     source_name: str
+    media: PostMedia | None = None  # a photo or video it carries (only her own posts use it)
 
 
 @dataclass(frozen=True)
@@ -350,4 +352,5 @@ def _entry(entry: Any, base: str, fallback_source: str) -> FeedEntry:
         published=_published(entry),
         image_url=entry_image(entry, lambda value: _http_link(value, base)),
         source_name=truncate(source_name, 100),
+        media=entry_media(entry, lambda value: _http_link(value, base)),
     )

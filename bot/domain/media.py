@@ -45,6 +45,7 @@ class MediaItem:
     spoiler: bool = False
     added_by: int | None = None
     added_at: datetime | None = None
+    post_link: str | None = None  # her post it came from, when it was a suggestion
 
     @property
     def is_file(self) -> bool:
@@ -71,6 +72,12 @@ class Submission:
     decided_by: int | None = None
     card_channel_id: int | None = None
     card_message_id: int | None = None
+    credit: str | None = None
+    post_link: str | None = None  # set for her own post suggested from her account's feed
+
+    @property
+    def from_post(self) -> bool:
+        return self.post_link is not None
 
 
 @dataclass(frozen=True, slots=True)

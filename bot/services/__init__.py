@@ -17,6 +17,7 @@ from ..storage.guilds import GuildRepository
 from ..storage.media import DailyRepository, MediaRepository
 from ..storage.stars import StarRepository
 from ..storage.state import BotState
+from ..storage.suggestions import SuggestionRepository
 from ..wakeups import wake_others_after
 from .announcer import Announcer
 from .daily import DailyService
@@ -80,7 +81,8 @@ def build_services(
                          after_new_stories=wake_others_after(announcer.deliver_pending, db)),
         announcer=announcer,
         polls=build_poll_service(db, stars, clock, shards=shards),
-        media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards),
+        media=MediaService(media_repo, stars, settings, clock, http=http, shards=shards,
+                           suggestions=SuggestionRepository(db)),
         daily=DailyService(DailyRepository(db), media_repo, guilds, stars, clock, shards=shards),
         shards=shards,
     )

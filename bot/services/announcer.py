@@ -31,6 +31,7 @@ from ..i18n.choose import server_lang
 from ..storage.announcements import Announcement, AnnouncementRepository, DigestJob
 from ..storage.leases import LeaseRepository
 from .guilds import GuildConfigService
+from .socials import platform_name
 
 if TYPE_CHECKING:
     from ..client import FanBot
@@ -41,6 +42,7 @@ JOB_NAME = "news-deliver"
 JOB_EVERY = 5.0
 GIVE_UP_AFTER = 8  # attempts refused with a 4xx other than 403/404: the post itself is bad, stop retrying
 NEWS_COLOUR = discord.Colour(0xE88AA6)
+OWN_POST_COLOUR = discord.Colour(0x8A6FE8)  # her own posts stand apart from press stories at a glance
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 # Discord remembers an enforced nonce for "a few minutes". A send interrupted longer ago than this is
 # first looked for in the channel's recent messages instead of trusting the nonce alone.
@@ -71,11 +73,16 @@ def pings(role_ids: tuple[int, ...]) -> discord.AllowedMentions:
 
 
 def post_embed(post: Post, lang: Lang) -> discord.Embed:
+    own = post.platform is not None and post.posted_by is not None
     embed = discord.Embed(title=post.title, url=post.url, description=post.description, timestamp=post.timestamp,
-                          colour=NEWS_COLOUR)
-    if post.stars:
+                          colour=OWN_POST_COLOUR if own else NEWS_COLOUR)
+    if own:
+        # Her post needs no star matching and no publisher: the account is hers.
+        embed.set_author(name=lang._("{star} posted on {platform}", star=post.posted_by,
+                                     platform=platform_name(post.platform or "", lang)))
+    elif post.stars:
         embed.add_field(name=lang._("Stars"), value=post.stars)
-    if post.source:
+    if post.source and not own:
         embed.add_field(name=lang._("Source"), value=post.source)
     if post.image_url:
         embed.set_image(url=post.image_url)

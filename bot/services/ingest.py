@@ -18,7 +18,9 @@ from ..net.fetcher import Fetcher, FetchResult
 from ..storage.database import Database, Transaction
 from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess, StoredError
 from ..storage.news import NewsRepository
+from ..storage.suggestions import SuggestionRepository
 from .matching import NewsMatcher
+from .suggestions import suggestion_of
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Poller:
         self._feeds = feeds
         self._news = news
         self._matcher = matcher
+        self._suggestions = SuggestionRepository(db)
         self.interval = interval
         self.max_bytes = max_bytes
         self.fetcher: Fetcher | None = None
@@ -229,7 +232,8 @@ class Poller:
         for item in reversed(parsed.items):
             if item.guid in fresh:
                 text = f"{item.title}\n{item.summary}"
-                stars = self._matcher.match(feed.guild_id, text)
+                # Her own account's posts are hers whether or not they name her ("Morning light").
+                stars = [feed.star_id] if feed.social else self._matcher.match(feed.guild_id, text)
                 # A story the subscription's filter keeps out is still marked seen (keys, below), so
                 # changing the filter later never brings back old items.
                 if stars and story_filter.allows(text):
@@ -288,9 +292,15 @@ class Poller:
         story_ids = []
         for item, stars in plan.matches:
             if item.guid in fresh:
-                story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now)
+                story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now,
+                                                         platform=feed.platform if feed.social else None)
                 if story_id is not None:
                     story_ids.append(story_id)
+                # In the same transaction as the story: a crash records both or neither, and the
+                # post's key keeps a second feed (or a second poll) from queueing it again.
+                suggestion = suggestion_of(feed, item) if feed.social else None
+                if suggestion is not None:
+                    await self._suggestions.record(tx, suggestion, now)
         return story_ids
 
     async def notify_disabled(self, report: CycleReport, notify: ModNotice | None) -> None:

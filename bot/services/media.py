@@ -34,6 +34,7 @@ from ..net.addresses import AddressPolicy
 from ..net.fetcher import Fetcher, FetchLimits, create_session
 from ..settings import Settings
 from ..storage.media import MediaRepository, NewMedia
+from ..storage.suggestions import PendingFile, SuggestionRepository
 from .stars import StarService
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ class MediaService:
     """The media library: adding, finding and sharing items, and the submission queue."""
 
     def __init__(self, repo: MediaRepository, stars: StarService, settings: Settings, clock: Clock, *,
-                 http: "aiohttp.ClientSession | None" = None, shards: ShardScope = ALL_SHARDS) -> None:
+                 http: "aiohttp.ClientSession | None" = None, shards: ShardScope = ALL_SHARDS,
+                 suggestions: SuggestionRepository | None = None) -> None:
         self.repo = repo
         self._stars = stars
         self._settings = settings
@@ -77,6 +79,7 @@ class MediaService:
         self._given_http = http
         self._own_http: aiohttp.ClientSession | None = None
         self._shards = shards  # the servers whose missing cards this process posts
+        self.suggestions = suggestions  # her posts' suggestions; None where nothing polls feeds (tests, CLI)
 
     @property
     def root(self) -> Path:
@@ -203,6 +206,46 @@ class MediaService:
         if sub.file_name:
             await self._discard_name(sub.file_name)
         return sub
+
+    async def keep_suggested_files(self) -> int:
+        """Before her posts' cards go up, keep each one's photo or video where the feed gave a direct
+        file within MEDIA_MAX_MB (the guarded fetcher, magic bytes checked); anything else keeps the
+        post's link only. The number of files kept."""
+        kept = 0
+        if self.suggestions is None:
+            return kept
+        for pending in await self.suggestions.files_to_keep(self._shards):
+            try:
+                stored = await self._keep_one(pending)
+            except Exception:  # one post's file must not hold back the others' cards
+                log.exception("could not keep the file of suggestion %s", pending.id)
+                stored = None
+            if stored is None:
+                await self.suggestions.link_only(pending.id, link_kind(pending.post_link))
+            elif await self.suggestions.keep_file(pending.id, kind=stored.type.kind, file_name=stored.name,
+                                                  file_type=stored.type.mime, sha256=stored.sha256):
+                kept += 1
+            else:
+                await self.suggestions.link_only(pending.id, link_kind(pending.post_link))
+                await self._discard(stored)
+        return kept
+
+    async def _keep_one(self, pending: PendingFile) -> StoredFile | None:
+        cap = self._settings.media_max_bytes
+        if pending.media_length is not None and pending.media_length > cap:
+            return None  # the feed says it is too big: not a byte is fetched
+        try:
+            result = await self._fetcher().fetch(pending.media_url, max_bytes=cap)
+        except FetchError as error:
+            log.info("suggestion %s keeps its link only: %s", pending.id, error)
+            return None
+        kind = sniff_file_type(result.body[:64])
+        if kind is None:
+            return None  # a web page or anything else that is not a picture or a video
+        digest = hashlib.sha256(result.body).hexdigest()
+        name = f"{pending.guild_id}/{digest}.{kind.ext}"
+        await asyncio.to_thread(_write_atomically, self.path_of(name), result.body)
+        return StoredFile(name, digest, kind)
 
     # -- what /fanbot status and /stars info show -----------------------------------------------
     async def pending_count(self, guild_id: int) -> int:

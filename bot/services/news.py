@@ -27,6 +27,7 @@ from ..storage.feeds import FeedRepository, FeedSource, PollSuccess
 from ..storage.news import NewsRepository, NewsStory
 from .ingest import CONCURRENCY, CycleReport, ModNotice, Poller
 from .matching import NewsMatcher
+from .socials import SocialAccounts
 from .stars import StarChange, StarService
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class NewsService:
         # A mod-log notice, and "stories are waiting" for the delivery side: wired by build_services.
         self.notify_mods = notify_mods
         self.after_new_stories = after_new_stories
+        self.socials = SocialAccounts(settings, self.feeds, stars.catalogue, clock, self.check_url)
         stars.subscribe(self._on_star_change)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -250,10 +252,13 @@ class NewsService:
     async def _on_star_change(self, change: StarChange) -> None:
         self.matcher.invalidate()
         star = change.star
-        if change.kind == "followed" and self.settings.star_search_feeds:
-            await self.add_star_search(star.guild_id, star)
+        if change.kind == "followed":
+            if self.settings.star_search_feeds:
+                await self.add_star_search(star.guild_id, star)
+            await self.socials.follow_catalogued(star)
         elif change.kind == "unfollowed":
             await self.feeds.delete_star_search(star.guild_id, star.id)
+            await self.socials.remove_all(star)
         elif change.kind == "edited" and self.settings.star_search_feeds:
             # A new Hangul name changes the Korean search: swap her search feeds for the new ones.
             mine = [f for f in await self.feeds.list(star.guild_id) if f.kind == "star_search" and f.star_id == star.id]

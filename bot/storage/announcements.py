@@ -57,7 +57,7 @@ def new_nonce(prefix: str, number: int) -> str:
 _SELECT = (
     "SELECT a.id, a.story_id, a.guild_id, a.status, a.nonce, a.attempts, a.channel_id, a.message_id, a.digest_id, "
     "a.sending_at, "
-    "s.title, s.link, s.source_name, s.summary, s.image_url, s.published_at, s.discovered_at "
+    "s.title, s.link, s.source_name, s.summary, s.image_url, s.published_at, s.discovered_at, s.post_platform "
     "FROM announcements a JOIN news_stories s ON s.id = a.story_id "
 )
 
@@ -393,7 +393,7 @@ def _announcement(row, stars: tuple[MatchedStar, ...]) -> Announcement:
     story = Story(
         title=row["title"], link=row["link"], source_name=row["source_name"], summary=row["summary"],
         image_url=row["image_url"], published_at=from_db(row["published_at"]),
-        discovered_at=from_db(row["discovered_at"]), stars=stars,
+        discovered_at=from_db(row["discovered_at"]), stars=stars, platform=row["post_platform"],
     )
     return Announcement(row["id"], row["story_id"], row["guild_id"], row["status"], row["nonce"], row["attempts"],
                         row["channel_id"], row["message_id"], row["digest_id"], story, from_db(row["sending_at"]))

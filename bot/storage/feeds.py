@@ -22,7 +22,7 @@ class FeedSource:
     guild_id: int
     url: str
     name: str | None
-    kind: str  # "manual" or "star_search"
+    kind: str  # "manual", "star_search" or "social" (one of the star's own accounts)
     star_id: int | None
     etag: str | None
     last_modified: str | None
@@ -42,6 +42,12 @@ class FeedSource:
     # last_error and disabled_reason as codes for bot/error_text.py; None for a row stored as text only.
     last_error_why: StoredError | None = None
     disabled_why: StoredError | None = None
+    platform: str | None = None  # social feeds: whose account it is (star_id), on which platform
+    handle: str | None = None
+
+    @property
+    def social(self) -> bool:
+        return self.kind == "social" and self.star_id is not None and self.platform is not None
 
     @property
     def label(self) -> str:
@@ -94,7 +100,7 @@ class PollFailure:
 _COLUMNS = (
     "f.id, f.guild_id, f.url, f.name, f.kind, f.star_id, s.etag, s.last_modified, s.next_poll_at, s.last_polled_at, "
     "s.last_success_at, s.last_error, s.last_error_at, s.consecutive_failures, f.disabled_at, f.disabled_reason, "
-    "f.primed, f.added_at, f.source_id, f.include_words, f.exclude_words"
+    "f.primed, f.added_at, f.source_id, f.include_words, f.exclude_words, f.platform, f.handle"
 )
 _FROM = " FROM feeds f JOIN feed_sources s ON s.id = f.source_id "
 _SELECT = "SELECT " + _COLUMNS + _FROM
@@ -204,17 +210,18 @@ class FeedRepository:
         return int(feed_id), True
 
     async def insert_if_absent(
-        self, guild_id: int, url: str, *, name: str, kind: str, star_id: int | None, now: datetime, next_poll_at: datetime
+        self, guild_id: int, url: str, *, name: str, kind: str, star_id: int | None, now: datetime, next_poll_at: datetime,
+        platform: str | None = None, handle: str | None = None, added_by: int | None = None,
     ) -> bool:
-        """Star search feeds: added once, never re-enabled behind a moderator's back."""
+        """Star search and social feeds: added once, never re-enabled behind a moderator's back."""
         async with self._db.transaction() as tx:
             if await tx.fetchval("SELECT 1 FROM feeds WHERE guild_id = ? AND url = ?", (guild_id, url)):
                 return False
             source_id = await self._source(tx, url, now, next_poll_at)
             feed_id = await tx.fetchval(
-                "INSERT INTO feeds (guild_id, url, name, kind, star_id, source_id, added_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, url) DO NOTHING RETURNING id",
-                (guild_id, url, name, kind, star_id, source_id, to_db(now)),
+                "INSERT INTO feeds (guild_id, url, name, kind, star_id, source_id, added_at, platform, handle, added_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, url) DO NOTHING RETURNING id",
+                (guild_id, url, name, kind, star_id, source_id, to_db(now), platform, handle, added_by),
             )
         return feed_id is not None
 
@@ -278,6 +285,16 @@ class FeedRepository:
             "DELETE FROM feeds WHERE guild_id = ? AND star_id = ? AND kind = 'star_search'", (guild_id, star_id)
         )
 
+    async def delete_social(self, guild_id: int, star_id: int) -> int:
+        return await self._db.execute(
+            "DELETE FROM feeds WHERE guild_id = ? AND star_id = ? AND kind = 'social'", (guild_id, star_id)
+        )
+
+    async def socials_of(self, guild_id: int, star_id: int) -> list[FeedSource]:
+        rows = await self._db.fetchall(
+            _SELECT + "WHERE f.guild_id = ? AND f.star_id = ? AND f.kind = 'social' ORDER BY f.id", (guild_id, star_id))
+        return [_row(r) for r in rows]
+
     async def save_outcomes(self, successes: Sequence[PollSuccess], failures: Sequence[PollFailure]) -> None:
         """One transaction for a whole cycle's unchanged feeds and failures: nothing per feed."""
         if not successes and not failures:
@@ -326,12 +343,12 @@ def _time(text: str | None) -> datetime | None:
 def _row(row: Row) -> FeedSource:
     (id_, guild_id, url, name, kind, star_id, etag, last_modified, next_poll_at, last_polled_at, last_success_at,
      last_error, last_error_at, failures, disabled_at, disabled_reason, primed, added_at, source_id, include,
-     exclude) = row
+     exclude, platform, handle) = row
     last_error, last_error_why = _read_error(last_error)
     disabled_reason, disabled_why = _read_error(disabled_reason)
     return FeedSource(
         id_, guild_id, url, name, kind, star_id, etag, last_modified, _time(next_poll_at), _time(last_polled_at),  # type: ignore[arg-type]
         _time(last_success_at), last_error, _time(last_error_at), failures, _time(disabled_at), disabled_reason,
         bool(primed), _time(added_at), source_id, from_stored(include), from_stored(exclude),  # type: ignore[arg-type]
-        last_error_why, disabled_why,
+        last_error_why, disabled_why, platform, handle,
     )

@@ -35,6 +35,7 @@ class NewMedia:
     tags: tuple[str, ...] = ()
     credit: str | None = None
     spoiler: bool = False
+    post_link: str | None = None  # her post it came from (suggestions), shown beside a kept file
 
 
 def _duplicate(error: UniqueViolation, where: str) -> Conflict:
@@ -64,10 +65,11 @@ class MediaRepository:
         try:
             item_id = await tx.fetchval(
                 "INSERT INTO media_items (guild_id, title, kind, url, url_key, file_name, file_type, file_sha256,"
-                " star_id, credit, spoiler, added_by, added_at, submission_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " star_id, credit, spoiler, added_by, added_at, submission_id, post_link)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (new.guild_id, new.title, new.kind, new.url, new.url_key, new.file_name, new.file_type,
-                 new.file_sha256, new.star_id, new.credit, int(new.spoiler), added_by, to_db(now), submission_id),
+                 new.file_sha256, new.star_id, new.credit, int(new.spoiler), added_by, to_db(now), submission_id,
+                 new.post_link),
             )
         except UniqueViolation as error:
             raise _duplicate(error, "library") from None
@@ -186,8 +188,9 @@ class MediaRepository:
                 raise await self._not_pending(tx, guild_id, submission_id)
             sub = _submission(row)
             new = NewMedia(guild_id, sub.title, sub.kind, sub.url, row["url_key"], sub.file_name, sub.file_type,
-                           row["file_sha256"], sub.star_id, sub.tags, None, sub.spoiler)
-            item_id = await self._insert_item(tx, new, sub.submitter_id, now, sub.id)
+                           row["file_sha256"], sub.star_id, sub.tags, sub.credit, sub.spoiler, sub.post_link)
+            # A suggestion of her post was added by the moderator who approved it, not by a fan.
+            item_id = await self._insert_item(tx, new, sub.submitter_id or moderator_id, now, sub.id)
             await tx.execute("UPDATE media_submissions SET item_id = ? WHERE id = ?", (item_id, sub.id))
         return sub, item_id
 
@@ -269,7 +272,7 @@ def _item(row: Row) -> MediaItem:
         id=row["id"], guild_id=row["guild_id"], title=row["title"], kind=row["kind"], url=row["url"],
         file_name=row["file_name"], file_type=row["file_type"], star_id=row["star_id"], star_name=row["star_name"],
         tags=tags, credit=row["credit"], spoiler=bool(row["spoiler"]), added_by=row["added_by"],
-        added_at=from_db(row["added_at"]),
+        added_at=from_db(row["added_at"]), post_link=row["post_link"],
     )
 
 
@@ -280,4 +283,5 @@ def _submission(row: Row) -> Submission:
         file_type=row["file_type"], star_id=row["star_id"], tags=tuple(t for t in row["tags"].split(",") if t),
         spoiler=bool(row["spoiler"]), item_id=row["item_id"], decided_by=row["decided_by"],
         card_channel_id=row["card_channel_id"], card_message_id=row["card_message_id"],
+        credit=row["credit"], post_link=row["post_link"],
     )

@@ -68,7 +68,8 @@ class NewsRepository:
         )
 
     async def record_story(
-        self, tx: Transaction, guild_id: int, feed_id: int, entry: FeedEntry, star_ids: list[int], now: datetime
+        self, tx: Transaction, guild_id: int, feed_id: int, entry: FeedEntry, star_ids: list[int], now: datetime,
+        *, platform: str | None = None,
     ) -> int | None:
         """Record a story and queue its announcement, unless this server already has it; its id or None.
 
@@ -94,12 +95,13 @@ class NewsRepository:
                 return None
         story_id = await tx.fetchval(
             "INSERT INTO news_stories (guild_id, feed_id, guid, link, canonical_link, title, title_key, summary, "
-            "source_name, image_url, published_at, discovered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "source_name, image_url, published_at, discovered_at, post_platform) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, canonical_link) DO NOTHING RETURNING id",
             (
                 guild_id, feed_id, entry.guid, entry.link, canon, entry.title, title_key, entry.summary or None,
                 entry.source_name or None, entry.image_url,
-                to_db(entry.published) if entry.published else None, to_db(now),
+                to_db(entry.published) if entry.published else None, to_db(now), platform,
             ),
         )
         if story_id is None:

@@ -205,7 +205,7 @@ async def test_a_recorded_story_keeps_what_ingestion_gave_and_a_readable_nonce(d
 async def test_an_announcement_reads_back_every_field_the_journal_holds(db, news_clock):
     repo = AnnouncementRepository(db)
     song = await StarRepository(db).upsert_follow(GUILD, StarDraft("Song Hye-kyo"), from_catalogue=False,
-                                                   actor_id=None)
+                                                   actor_id=None, now=news_clock.now())
     a = await repo.record_story(GUILD, title="A", link="https://x.example/a", star_ids=[song], now=news_clock.now())
     b, c = await _stories(repo, news_clock, 2)
     await repo.begin_send(a, CHANNEL, news_clock.now())
