@@ -250,7 +250,8 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Recent ne
             await interaction.response.send_message(text, ephemeral=True)
             return
         lines = (
-            story_line(story, lang) + (f" · {safe(', '.join(story.star_names), 200)}" if story.star_names else "")
+            story_line(story, lang) + (f" · {safe(', '.join(lang.star(s) for s in story.stars), 200)}"
+                                       if story.stars else "")
             for story in stories
         )
         title = lang._("Latest news about {star}", star=lang.star(found)) if found else lang._("Latest news")

@@ -28,7 +28,19 @@ class NewsStory:
     source_name: str | None
     published_at: datetime | None
     discovered_at: datetime
-    star_names: tuple[str, ...]
+    stars: tuple["StarName", ...]
+
+    @property
+    def star_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stars)
+
+
+@dataclass(frozen=True, slots=True)
+class StarName:
+    """A star as a story line names her: the display name, and the Hangul name for Korean text."""
+
+    name: str
+    hangul: str | None
 
 
 def _in_list(count: int) -> str:
@@ -40,9 +52,11 @@ class NewsRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        names = db.dialect.joined("st.name", "news_story_stars ns JOIN stars st ON st.id = ns.star_id "
-                                  "WHERE ns.story_id = s.id", "\x1f")
-        self._latest_sql = f"SELECT s.*, {names} AS star_list "
+        source = "news_story_stars ns JOIN stars st ON st.id = ns.star_id WHERE ns.story_id = s.id"
+        # Both lists in the same order, so the n-th Hangul name is the n-th star's ('' when she has none).
+        names = db.dialect.joined("st.name", source, "\x1f", order_by="st.id")
+        hanguls = db.dialect.joined("COALESCE(st.hangul, '')", source, "\x1f", order_by="st.id")
+        self._latest_sql = f"SELECT s.*, {names} AS star_list, {hanguls} AS hangul_list "
 
     async def unseen(self, feed_id: int, keys: list[str], tx: Transaction | None = None) -> list[str]:
         """The keys (in the order given) this feed has not delivered before."""
@@ -147,5 +161,12 @@ def _story(row: Row) -> NewsStory:
         source_name=row["source_name"],
         published_at=from_db(row["published_at"]),
         discovered_at=from_db(row["discovered_at"]),  # type: ignore[arg-type]
-        star_names=tuple(sorted(row["star_list"].split("\x1f"))) if row["star_list"] else (),
+        stars=_stars(row["star_list"], row["hangul_list"]),
     )
+
+
+def _stars(names: str | None, hanguls: str | None) -> tuple[StarName, ...]:
+    if not names:
+        return ()
+    paired = zip(names.split("\x1f"), (hanguls or "").split("\x1f"), strict=False)
+    return tuple(sorted((StarName(n, h or None) for n, h in paired), key=lambda s: s.name))
