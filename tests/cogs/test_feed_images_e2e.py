@@ -14,6 +14,18 @@ def rss(title: str, items: str) -> bytes:
             f"<link>https://news.example/</link>{items}</channel></rss>").encode()
 
 
+async def following_han_so_hee(start_bot, server, feeds: FeedServer, **named_paths: str):
+    """A bot whose server posts news, follows Han So-hee and reads one empty feed per name (path=name)."""
+    bot = await start_bot()
+    await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
+    await server.invoke(server.mod, "stars follow", name="Han So-hee")
+    served = {}
+    for path, name in named_paths.items():
+        served[path] = feeds.feed(f"{path}.xml", body=rss(name, ""))
+        await server.invoke(server.mod, "feeds add", url=feeds.url(f"{path}.xml"), name=name)
+    return bot, served
+
+
 def item(title: str, link: str, extra: str = "", when: str = "") -> str:
     date = f"<pubDate>{when}</pubDate>" if when else ""
     return f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>{date}{extra}</item>"
@@ -22,11 +34,8 @@ def item(title: str, link: str, extra: str = "", when: str = "") -> str:
 async def test_each_place_a_feed_puts_a_picture_reaches_the_announcement(start_bot, server, clock):
     feeds = await FeedServer().start()
     try:
-        bot = await start_bot()
-        await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
-        await server.invoke(server.mod, "stars follow", name="Han So-hee")
-        wire = feeds.feed("wire.xml", body=rss("Wire", ""))
-        await server.invoke(server.mod, "feeds add", url=feeds.url("wire.xml"), name="Wire")
+        bot, served = await following_han_so_hee(start_bot, server, feeds, wire="Wire")
+        wire = served["wire"]
         wire.body = rss("Wire", "".join([
             item("Han So-hee in a media:content story", "https://wire.example/1",
                  '<media:content url="https://img.example/content.jpg" medium="image" width="800" height="600"/>'),
@@ -59,13 +68,9 @@ async def test_each_place_a_feed_puts_a_picture_reaches_the_announcement(start_b
 async def test_a_google_news_story_and_the_publishers_own_item_are_posted_once(start_bot, server, clock):
     feeds = await FeedServer().start()
     try:
-        bot = await start_bot()
-        await server.invoke(server.mod, "config channel", kind="news", channel=server.channels["news"])
-        await server.invoke(server.mod, "stars follow", name="Han So-hee")
-        google = feeds.feed("google.xml", body=rss('"Han So-hee" - Google News', ""))
-        own = feeds.feed("fandaily.xml", body=rss("Fan Daily", ""))
-        await server.invoke(server.mod, "feeds add", url=feeds.url("google.xml"), name="Google News")
-        await server.invoke(server.mod, "feeds add", url=feeds.url("fandaily.xml"), name="Fan Daily")
+        bot, served = await following_han_so_hee(start_bot, server, feeds, google="Google News",
+                                                  fandaily="Fan Daily")
+        google, own = served["google"], served["fandaily"]
         when = format_datetime(clock.now())
         google.body = rss('"Han So-hee" - Google News', item(
             "Han So-hee cast in a new mystery series - Fan Daily", "https://news.google.com/rss/articles/CBMiOne?oc=5",
