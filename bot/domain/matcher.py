@@ -129,20 +129,28 @@ class StarMatcher:
         # it was; so does a swap, except of the middle two of exactly four letters).
         self._rest_shapes: dict[str, tuple[set[int], set[str]]] = {}
         self._size = 0
+        self._person: Mapping[Hashable, Hashable] = {}
 
     @classmethod
     def build(
         cls,
         stars: Iterable[tuple[Hashable, Iterable[str | NameRule]]],
         rules: Mapping[str, NameRule] | None = None,
+        *,
+        person: Mapping[Hashable, Hashable] | None = None,
     ) -> StarMatcher:
-        """Index every star's names. rules: care instructions for plain-string names, by name_key."""
+        """Index every star's names. rules: care instructions for plain-string names, by name_key.
+        person: who a key is, when several keys are one woman (the same star indexed for servers that
+        edited her names differently); a slip of one person's names is still hers (see _typo)."""
         # The index is tens of thousands of small objects that all live as long as it does: a cyclic
         # garbage collection in the middle of building would walk every one of them for nothing.
         paused = gc.isenabled()
         gc.disable()
         try:
-            return cls._build(stars, rules)
+            self = cls._build(stars, rules)
+            if person:
+                self._person = person
+            return self
         finally:
             if paused:
                 gc.enable()
@@ -320,7 +328,8 @@ class StarMatcher:
                             found[id(hit)] = hit
                 if not found:
                     continue
-                stars = {e.key for entries, _ in found.values() for e in entries}
+                person = self._person
+                stars = {person.get(e.key, e.key) for entries, _ in found.values() for e in entries}
                 # A slip of more than one star's name is nobody's. Precision first.
                 if len(stars) == 1 and prefix + written not in self._latin:
                     return tuple(e for entries, _ in found.values() for e in entries), k

@@ -49,6 +49,7 @@ class _Plan:
     feed: FeedSource  # one server's subscription
     keys: list[str]  # every entry key the feed carries now
     matches: list[tuple[FeedEntry, list[int]]]  # unseen items naming this server's stars, oldest first
+    unmatched: tuple[FeedEntry, ...] = ()  # a subscription's first look: unseen items, not matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +196,8 @@ class Poller:
                     return
                 parsed = await self.parse(result)
                 ok = PollSuccess(source.source_id, now, self.next_poll(now), result.etag, result.last_modified, ids)
-                plans = [plan for sub in subs if (plan := await self.plan(sub, parsed)) is not None]
+                named: dict[str, list[int]] = {}
+                plans = [plan for sub in subs if (plan := await self.plan(sub, parsed, named)) is not None]
                 if plans:
                     changed.append(_Changed(subs, plans, ok))
                 else:
@@ -219,33 +221,51 @@ class Poller:
         return PollFailure(source.source_id, now, now + backoff(self.interval, count), str(error), count, disabled,
                            StoredError(error.code, error.data) if error.code else None)
 
-    async def plan(self, feed: FeedSource, parsed: ParsedFeed) -> _Plan | None:
-        """What to write for this feed's items, or None when it brought nothing new (no write needed)."""
+    async def plan(self, feed: FeedSource, parsed: ParsedFeed, named: dict[str, list[int]] | None = None) -> _Plan | None:
+        """What to write for this feed's items, or None when it brought nothing new (no write needed).
+        named: what the matcher found in each text, shared by the subscriptions of one source so each
+        item is matched once however many servers read it."""
         keys = [item.guid for item in parsed.items]
         # Committed reads: most polls of a feed without validators bring nothing new.
         fresh = set(await self._news.unseen(feed.id, keys)) if feed.primed else set(keys)
         if not fresh:
             return None
-        matches: list[tuple[FeedEntry, list[int]]] = []
+        if not feed.primed:
+            # A new subscription's first look is marked seen, never announced: matching it would be
+            # wasted, unless another poll primes it meanwhile (then _record matches these items).
+            return _Plan(feed, keys, [], unmatched=tuple(i for i in reversed(parsed.items) if i.guid in fresh))
+        return _Plan(feed, keys, self.matches(feed, [i for i in reversed(parsed.items) if i.guid in fresh], named))
+
+    def matches(self, feed: FeedSource, items: "list[FeedEntry] | tuple[FeedEntry, ...]",
+                named: dict[str, list[int]] | None = None) -> list[tuple[FeedEntry, list[int]]]:
+        """The items (oldest first, so stories are recorded and announced in the order they appeared)
+        that name this server's stars and pass the subscription's filter, with those stars."""
+        found: list[tuple[FeedEntry, list[int]]] = []
         story_filter = feed.story_filter
-        # Oldest first, so stories are recorded (and announced) in the order they appeared.
-        for item in reversed(parsed.items):
-            if item.guid in fresh:
-                text = f"{item.title}\n{item.summary}"
-                # Her own account's posts are hers whether or not they name her ("Morning light").
-                stars = [feed.star_id] if feed.social else self._matcher.match(feed.guild_id, text)
-                # A story the subscription's filter keeps out is still marked seen (keys, below), so
-                # changing the filter later never brings back old items.
-                if stars and story_filter.allows(text):
-                    matches.append((item, stars))
-        return _Plan(feed, keys, matches)
+        memo = {} if named is None else named
+        for item in items:
+            text = f"{item.title}\n{item.summary}"
+            # Her own account's posts are hers whether or not they name her ("Morning light").
+            if feed.social:
+                stars = [feed.star_id]
+            else:
+                groups = memo.get(text)
+                if groups is None:
+                    groups = memo[text] = self._matcher.named(text)
+                stars = self._matcher.match(feed.guild_id, text, groups) if groups else []
+            # A story the subscription's filter keeps out is still marked seen (keys, below), so
+            # changing the filter later never brings back old items.
+            if stars and story_filter.allows(text):
+                found.append((item, stars))
+        return found
 
     async def ingest(self, subs: list[FeedSource], parsed: ParsedFeed, success: PollSuccess, now: datetime,
                      report: CycleReport) -> None:
         """Record what one source brought for all its subscriptions (used by /feeds add, which fetched
         it already: the other subscribers must not miss what that fetch found)."""
         await self._matcher.ready()
-        plans = [plan for sub in subs if (plan := await self.plan(sub, parsed)) is not None]
+        named: dict[str, list[int]] = {}
+        plans = [plan for sub in subs if (plan := await self.plan(sub, parsed, named)) is not None]
         await self._write([_Changed(subs, plans, success)] if plans else [], [] if plans else [success], [], now, report)
 
     async def _write(
@@ -290,7 +310,8 @@ class Poller:
         if not primed:
             return []  # a new feed's backlog: seen, never announced
         story_ids = []
-        for item, stars in plan.matches:
+        matches = plan.matches or self.matches(feed, plan.unmatched)
+        for item, stars in matches:
             if item.guid in fresh:
                 story_id = await self._news.record_story(tx, feed.guild_id, feed.id, item, stars, now,
                                                          platform=feed.platform if feed.social else None)

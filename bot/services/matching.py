@@ -35,15 +35,19 @@ def build_matcher(entries: Iterable[tuple[Hashable, Iterable[str | NameRule]]]) 
 class NewsMatcher:
     """Maps a story's text to the followed stars it names, per server.
 
-    The index holds every server's stars keyed by star id (one pass per text whatever the number of
-    servers); a change to any star marks it stale and the next cycle rebuilds it once.
+    Thousands of servers follow the same star, each with its own row. The index holds each distinct
+    name set once (a group: the star's effective names, so a server that edited her aliases gets a
+    group of its own), so a text costs one pass whatever the number of servers, and a hit costs what
+    one star's names cost, not one check per server. A group then maps to each server's star ids.
+    A change to any star marks the index stale and the next cycle rebuilds it once.
     """
 
     def __init__(self, load: Callable[[], Awaitable[list[Star]]], catalogue: Catalogue) -> None:
         self._load = load
         self._catalogue = catalogue
         self._matcher: StarMatcher | None = None
-        self._guild_of: dict[int, int] = {}
+        self._members: list[dict[int, tuple[int, ...]]] = []  # group -> {guild id: its star ids}
+        self._guilds: frozenset[int] = frozenset()
         self._stale = True
         self.builds = 0
 
@@ -61,16 +65,45 @@ class NewsMatcher:
             return
         self._stale = False
         stars = await self._load()
-        self._guild_of = {s.id: s.guild_id for s in stars}
-        self._matcher = build_matcher((s.id, star_match_names(s, self._catalogue)) for s in stars)
+        group_of: dict[frozenset[str | NameRule], int] = {}
+        names: list[tuple[str | NameRule, ...]] = []
+        persons: dict[Hashable, Hashable] = {}
+        members: list[dict[int, list[int]]] = []
+        for star in stars:
+            effective = star_match_names(star, self._catalogue)
+            group = group_of.setdefault(frozenset(effective), len(names))
+            if group == len(names):
+                names.append(effective)
+                members.append({})
+                persons[group] = name_key(star.name)
+            members[group].setdefault(star.guild_id, []).append(star.id)
+        self._members = [{g: tuple(ids) for g, ids in m.items()} for m in members]
+        self._guilds = frozenset(s.guild_id for s in stars)
+        self._matcher = StarMatcher.build(enumerate(names), person=persons)
         self.builds += 1
-        log.debug("star matcher rebuilt: %d stars, %d names", len(stars), len(self._matcher))
+        log.debug("star matcher rebuilt: %d stars in %d name sets, %d names", len(stars), len(names),
+                  len(self._matcher))
 
-    def match(self, guild_id: int, text: str) -> list[int]:
-        """Ids of this server's followed stars named in text, in order of first mention. Call ready() first."""
-        if self._matcher is None or not self._guild_of:
+    def named(self, text: str) -> list[int]:
+        """The name sets (groups) text names, in order of first mention: match once per text, then
+        ask match() for each server. Call ready() first."""
+        if self._matcher is None or not self._members:
             return []
-        return [s for s in self._matcher.match(text) if self._guild_of.get(s) == guild_id]  # type: ignore[misc]
+        return self._matcher.match(text)  # type: ignore[return-value]
+
+    def match(self, guild_id: int, text: str, named: list[int] | None = None) -> list[int]:
+        """Ids of this server's followed stars named in text, in order of first mention. `named`: what
+        named(text) answered, when several servers look at the same text. Call ready() first."""
+        groups = self.named(text) if named is None else named
+        found: list[int] = []
+        for group in groups:
+            found.extend(self._members[group].get(guild_id, ()))
+        return found
+
+    @property
+    def name_sets(self) -> int:
+        """How many distinct name sets the index holds (each indexed once, whatever its followers)."""
+        return len(self._members)
 
     def guilds_with_stars(self) -> set[int]:
-        return set(self._guild_of.values())
+        return set(self._guilds)
