@@ -1,19 +1,39 @@
-"""Benchmark: StarMatcher (one pass per text) against one compiled regex per alias, on the same headlines.
+"""Benchmark: StarMatcher (one pass per text) against one compiled regex per alias, on the same headlines;
+then this tree against a base commit, with the feeds' per-server matching and story filters.
+
+1. StarMatcher against the regex per alias, in this process, rounds interleaved (target >= 300x).
+2. --base REV (default 69f36db, the last main commit before /feeds filter and per-star routes): the
+   base is exported with `git archive` into a temporary folder, and each round runs the same workload
+   in a fresh process of each tree, alternately (issue 10: "no slower than before, side by side with
+   the previous commit in one run, filters and routing active"):
+   - the domain matcher: the stars and headlines of part 1, µs per headline;
+   - the feeds path: --servers servers following catalogued stars (every one Song Hye-kyo, half Han
+     So-hee, a seventh Kim Go-eun, one in fifty with an alias of its own), the labelled headlines of
+     tests/domain/data as items each read by two of those servers, µs per item: on this tree matched
+     once per item and given to each server, and a third of the subscriptions' story filters
+     (English and Hangul words) applied to what matched; the base, one match per server and no
+     filters. Routing is not part of matching (it is the gateways' delivery: bench_delivery.py).
+   Both trees get the same texts; the ratio is the median of the per-round ratios.
 
 Run: .venv/bin/python benchmarks/bench_matcher.py [--stars 1000] [--headlines 10000] [--repeats 5]
+     [--base 69f36db | --base ''] [--servers 2000] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from bot.domain.catalogue import Catalogue  # noqa: E402
 from bot.domain.matcher import StarMatcher  # noqa: E402
@@ -102,6 +122,11 @@ def main() -> None:
     parser.add_argument(
         "--baseline-texts", type=int, default=2000, help="time the slow regex baseline on the first N texts (0: all)"
     )
+    parser.add_argument("--base", default="69f36db",
+                        help="the commit to compare with, exported with git archive ('' to skip; default: "
+                             "before /feeds filter and per-star routes)")
+    parser.add_argument("--servers", type=int, default=2000, help="servers following stars, for the feeds path")
+    parser.add_argument("--rounds", type=int, default=5, help="fresh processes of each tree, alternately")
     args = parser.parse_args()
     rng = random.Random(20240517)
 
@@ -148,6 +173,128 @@ def main() -> None:
     print(f"agreement on plain aliases: {len(sample) - len(disagree)}/{len(sample)}")
     for text, g, w in disagree[:5]:
         print(f"  differ: {text!r}: matcher={g} regex={w}")
+    if args.base:
+        against_base(args, stars[: args.stars], texts)
+
+
+# -- this tree against the base, each in fresh processes ----------------------------------------------
+LABELLED = ROOT / "tests" / "domain" / "data" / "headlines_extra.jsonl"
+
+WORKER = r'''
+import gc, json, sys, time
+tree, data_path = sys.argv[1], sys.argv[2]
+sys.path.insert(0, tree)
+import bot
+from pathlib import Path
+assert Path(bot.__file__).resolve().is_relative_to(Path(tree).resolve()), bot.__file__
+import asyncio
+from bot.domain.catalogue import Catalogue
+from bot.domain.matcher import StarMatcher
+from bot.domain.stars import Star
+from bot.services.matching import NewsMatcher
+
+data = json.loads(Path(data_path).read_text(encoding="utf-8"))
+catalogue = Catalogue.load()
+out = {}
+
+# The domain matcher: part 1's stars plus the tree's own catalogue, plain names as part 1 gives them.
+stars = [(k, v) for k, v in data["stars"]] + [(s.name, [n for n in s.all_names if n.isascii()]) for s in catalogue]
+started = time.perf_counter()
+matcher = StarMatcher.build(stars)
+out["build_ms"] = (time.perf_counter() - started) * 1e3
+texts = data["headlines"]
+for text in texts[:1000]:
+    matcher.match(text)  # warm
+gc.collect()
+started = time.perf_counter()
+found = sum(1 for text in texts if matcher.match(text))
+out["domain_us"] = (time.perf_counter() - started) / len(texts) * 1e6
+out["domain_found"] = found
+
+# The feeds path: servers following catalogued stars, each item read by two servers.
+servers = data["servers"]
+followed, n = [], 0
+for g in range(1, servers + 1):
+    for name, every in (("Song Hye-kyo", 1), ("Han So-hee", 2), ("Kim Go-eun", 7)):
+        if g % every:
+            continue
+        known = catalogue.find(name)
+        extra = ("Sunny Song",) if name == "Song Hye-kyo" and g % 50 == 0 else ()
+        n += 1
+        followed.append(Star(id=n, guild_id=g, name=known.name, hangul=known.hangul, aliases=known.aliases + extra,
+                             from_catalogue=True))
+
+async def load():
+    return followed
+
+news = NewsMatcher(load, catalogue)
+started = time.perf_counter()
+asyncio.run(news.ready())
+out["feeds_build_ms"] = (time.perf_counter() - started) * 1e3
+items = data["items"]
+readers = [(1 + i % servers, 1 + (i + servers // 2) % servers) for i in range(len(items))]
+try:
+    from bot.domain.filters import StoryFilter
+    story_filter = StoryFilter(include=("drama", "film", "드라마", "영화"), exclude=("rumour", "루머", "dating"))
+except ImportError:  # the base has no story filters
+    story_filter = None
+shared = hasattr(news, "named")  # this tree matches an item once and gives the hit to each server
+
+def feeds_pass():
+    matched = kept = 0
+    for i, text in enumerate(items):
+        named = news.named(text) if shared else None
+        for k, guild in enumerate(readers[i]):
+            got = news.match(guild, text, named) if shared else news.match(guild, text)
+            matched += bool(got)
+            if got and (story_filter is None or (i + k) % 3 or story_filter.allows(text)):
+                kept += 1
+    return matched, kept
+
+feeds_pass()  # warm
+gc.collect()
+repeats = data["feeds_repeats"]
+started = time.perf_counter()
+for _ in range(repeats):
+    out["feeds_matched"], out["feeds_kept"] = feeds_pass()
+out["feeds_us"] = (time.perf_counter() - started) / (repeats * len(items)) * 1e6
+print(json.dumps(out))
+'''
+
+
+def against_base(args, stars: list[tuple[str, list[str]]], texts: list[str]) -> None:
+    items = [json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory(prefix="fanbot-bench-") as tmp:
+        base = Path(tmp) / "base"
+        base.mkdir()
+        archive = subprocess.run(["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        data = Path(tmp) / "data.json"
+        data.write_text(json.dumps({"stars": stars, "headlines": texts, "servers": args.servers, "items": items,
+                                    "feeds_repeats": 3}), encoding="utf-8")
+        trees = {"base": base, "this": ROOT}
+        runs: dict[str, list[dict]] = {name: [] for name in trees}
+        for r in range(args.rounds):
+            for name in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+                done = subprocess.run([sys.executable, "-c", WORKER, str(trees[name]), str(data)], cwd=trees[name],
+                                      capture_output=True, text=True, check=True, timeout=1800)
+                runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"\nthis tree against {args.base}: {args.rounds} rounds, each tree in a fresh process per round "
+          f"(medians; ratio = median of per-round ratios, base/this: > 1 is faster)")
+    print(f"{'':34}{'base':>12}{'this':>12}{'ratio':>9}")
+    for key, label, unit in (("domain_us", "domain matcher, per headline", "µs"),
+                             ("build_ms", "domain matcher build", "ms"),
+                             ("feeds_us", f"feeds path, {args.servers} servers, per item", "µs"),
+                             ("feeds_build_ms", "feeds index build", "ms")):
+        b = statistics.median(run[key] for run in runs["base"])
+        t = statistics.median(run[key] for run in runs["this"])
+        ratio = statistics.median(rb[key] / rt[key] for rb, rt in zip(runs["base"], runs["this"], strict=True))
+        print(f"{label:34}{b:>10.1f}{unit}{t:>10.1f}{unit}{ratio:>8.2f}x")
+    b, t = runs["base"][0], runs["this"][0]
+    print(f"headlines naming someone: base {b['domain_found']}, this {t['domain_found']}; items matched for "
+          f"their two servers: base {b['feeds_matched']}, this {t['feeds_matched']}, kept after this tree's "
+          f"filters {t['feeds_kept']}")
+    print("target: no slower than the base (ratio >= 1.0x on the per-text rows)")
 
 
 if __name__ == "__main__":
