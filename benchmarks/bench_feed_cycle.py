@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -118,14 +119,14 @@ def feeds_worker(tree: str, url: str, orders, results, profile: bool) -> None:  
             now = BASE + STEP * order
             clock.set(now)
             polled = stories = 0
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             while True:
                 report = await news.poll_due(now, limit=BATCH)
                 if report.polled == 0:
                     break
                 polled += report.polled
                 stories += report.new_stories
-            results.put((polled, stories, time.perf_counter() - started))
+            results.put((polled, stories, time.perf_counter() - started, time.process_time() - cpu))
         await news.close()
         await db.close()
 
@@ -229,19 +230,57 @@ class Workers:
         for _ in self.procs:
             assert self.results.get(timeout=300) == "ready"
 
-    def cycle(self, round_no: int) -> tuple[float, int, int]:
+    def cycle(self, round_no: int) -> tuple[float, int, int, float]:
         started = time.perf_counter()
         for q in self.orders:
             q.put(round_no)
         done = [self.results.get(timeout=1800) for _ in self.procs]
         elapsed = time.perf_counter() - started
-        return elapsed, sum(d[0] for d in done), sum(d[1] for d in done)
+        return elapsed, sum(d[0] for d in done), sum(d[1] for d in done), sum(d[3] for d in done)
 
     def stop(self) -> None:
         for q in self.orders:
             q.put(None)
         for proc in self.procs:
             proc.join(60)
+
+
+# -- where the CPU goes ------------------------------------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds of a process (utime + stime; with children, also those of its reaped children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return used / TICK
+
+
+class CpuMeter:
+    """CPU seconds, cumulative, of the feed server, the PostgreSQL cluster (the postmaster with its live
+    and reaped children) and the whole machine, so a cycle shows who had the cores."""
+
+    def __init__(self, server_pid: int, pg_pid: int | None) -> None:
+        self.server_pid, self.pg_pid = server_pid, pg_pid
+
+    def read(self) -> dict[str, float]:
+        out = {"server": _proc_cpu(self.server_pid), "pg": 0.0}
+        if self.pg_pid is not None:
+            out["pg"] = _proc_cpu(self.pg_pid, children=True)
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    rest = stat.read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                if int(rest[1]) == self.pg_pid:
+                    out["pg"] += (int(rest[11]) + int(rest[12])) / TICK
+        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        out["busy"] = (sum(cpu[:8]) - cpu[3] - cpu[4]) / TICK  # all but idle and iowait, over every core
+        out["all"] = sum(cpu[:8]) / TICK
+        return out
 
 
 def export(rev: str, into: Path) -> Path:
@@ -292,7 +331,8 @@ def main() -> None:
         else:
             server_url = args.database_url
         try:
-            run(args, trees, {name: asyncio.run(_database(server_url, f"fanbot_bench_{name}")) for name in trees})
+            pg_pid = int((cluster.data / "postmaster.pid").read_text().split()[0]) if cluster is not None else None
+            run(args, trees, {name: asyncio.run(_database(server_url, f"fanbot_bench_{name}")) for name in trees}, pg_pid)
         finally:
             if cluster is not None:
                 cluster.stop()
@@ -312,7 +352,7 @@ async def _database(server_url: str, name: str) -> str:
     return f"{scheme}://{rest.rsplit('/', 1)[0]}/{name}"
 
 
-def run(args, trees: dict[str, Path], urls: dict[str, str]) -> None:
+def run(args, trees: dict[str, Path], urls: dict[str, str], pg_pid: int | None) -> None:
     ctx = mp.get_context("spawn")
     count = len(trees) * args.urls
     port, versions, hits = ctx.Value("i", 0), ctx.Array("i", count, lock=False), ctx.Array("i", count, lock=False)
@@ -320,6 +360,7 @@ def run(args, trees: dict[str, Path], urls: dict[str, str]) -> None:
     server.start()
     while not port.value:
         time.sleep(0.05)
+    meter = CpuMeter(server.pid, pg_pid)
     index = {name: t for t, name in enumerate(trees)}
     changed_every = max(1, round(1 / args.changed)) if args.changed > 0 else 0
     cycles = dict.fromkeys(trees, 0)
@@ -332,7 +373,7 @@ def run(args, trees: dict[str, Path], urls: dict[str, str]) -> None:
         print(f"  {name}: {done.get(timeout=1800)}", flush=True)
         proc.join()
 
-    def one_cycle(name: str, workers: Workers) -> tuple[float, int, int, bool]:
+    def one_cycle(name: str, workers: Workers) -> tuple[float, int, int, bool, dict[str, float]]:
         # Each tree's own URLs change alike (the same 10% in its n-th cycle), whatever the order of the runs.
         cycles[name] += 1
         lo = index[name] * args.urls
@@ -341,11 +382,16 @@ def run(args, trees: dict[str, Path], urls: dict[str, str]) -> None:
                 versions[lo + n] += 1
         for n in range(args.urls):
             hits[lo + n] = 0
-        elapsed, polled, stories = workers.cycle(cycles[name])
+        before = meter.read()
+        elapsed, polled, stories, worker_cpu = workers.cycle(cycles[name])
+        after = meter.read()
         once = all(h == 1 for h in hits[lo:lo + args.urls])
-        return elapsed, polled, stories, once
+        cpu = {k: after[k] - before[k] for k in after}
+        cpu["feeds"] = worker_cpu
+        cpu["others"] = max(0.0, cpu["busy"] - worker_cpu - cpu["server"] - cpu["pg"])
+        return elapsed, polled, stories, once, cpu
 
-    def fresh_cycle(name: str, processes: int, profile: bool = False) -> tuple[float, int, int, bool]:
+    def fresh_cycle(name: str, processes: int, profile: bool = False) -> tuple[float, int, int, bool, dict[str, float]]:
         workers = Workers(ctx, trees[name], urls[name], processes, profile)
         try:
             return one_cycle(name, workers)
@@ -367,13 +413,14 @@ def run(args, trees: dict[str, Path], urls: dict[str, str]) -> None:
             print("profiled cycle:", fresh_cycle("this", 1, profile=True)[:3])
             return
         plan = [(name, n) for n in (1, 2) for name in trees]
-        runs: dict[tuple[str, int], list[tuple[float, int, int, bool]]] = {key: [] for key in plan}
+        runs: dict[tuple[str, int], list[tuple[float, int, int, bool, dict[str, float]]]] = {key: [] for key in plan}
         for r in range(args.rounds):
             # Rotate who goes first, so a slow spell of the (shared) machine does not fall on one side.
             for key in plan[r % len(plan):] + plan[:r % len(plan)]:
                 runs[key].append(fresh_cycle(*key))
                 row = runs[key][-1]
-                print(f"  round {r + 1}: {key[0]}, {key[1]} process(es): {row[0]:.2f} s, {row[2]} stories", flush=True)
+                print(f"  round {r + 1}: {key[0]}, {key[1]} process(es): {row[0]:.2f} s, {row[2]} stories, "
+                      f"machine busy {row[4]['busy'] / row[4]['all']:.0%}", flush=True)
         report(args, trees, runs)
     finally:
         server.terminate()
@@ -394,6 +441,14 @@ def report(args, trees: dict[str, Path], runs) -> None:
         once = all(r[3] and r[1] == args.urls for r in rows)
         print(f"{name:6}{count:>16}{cycle:>9.2f}s{rate[name, count]:>10.0f}{statistics.median(r[2] for r in rows):>9.0f}"
               f"{'yes' if once else 'NO':>15}")
+    print("CPU seconds per cycle (medians): the feeds processes, the feed server, PostgreSQL, the rest of the "
+          "machine (other work), and how busy the cores were")
+    print(f"{'tree':6}{'feeds processes':>16}{'feeds':>8}{'server':>8}{'PG':>8}{'others':>8}{'busy':>7}")
+    for (name, count), rows in runs.items():
+        cpu = {k: statistics.median(r[4][k] for r in rows) for k in ("feeds", "server", "pg", "others")}
+        busy = statistics.median(r[4]["busy"] / r[4]["all"] for r in rows)
+        print(f"{name:6}{count:>16}{cpu['feeds']:>8.2f}{cpu['server']:>8.2f}{cpu['pg']:>8.2f}{cpu['others']:>8.2f}"
+              f"{busy:>7.0%}")
     for name in trees:
         ratio = rate[name, 2] / rate[name, 1]
         print(f"{name}: 2 vs 1 process: {ratio:.2f}x (target >= 1.5x: {'ok' if ratio >= 1.5 else 'MISSED'})")
