@@ -23,7 +23,7 @@ fetched exactly once per cycle (the server counts each URL's requests).
 Run: .venv/bin/python benchmarks/bench_feed_cycle.py [--urls 10000] [--subscriptions 20000] [--servers N]
      [--changed 0.1] [--rounds 3] [--base 69f36db | --base ''] [--database-url URL]
 Without --database-url a throwaway PostgreSQL cluster is started (tests/pgcluster.py; needs the
-PostgreSQL server binaries). With --profile, one 1-process cycle of this tree is profiled and its top
+PostgreSQL server binaries). With --profile, one 1-process cycle of each tree is profiled and its top
 functions printed (and those of the matcher, the filters and the poller).
 """
 
@@ -304,10 +304,9 @@ def main() -> None:
                              "default: before /feeds filter and per-star routes)")
     parser.add_argument("--database-url", default=None, metavar="URL",
                         help="PostgreSQL server to use (databases fanbot_bench_this/_base are created there and emptied)")
-    parser.add_argument("--profile", action="store_true", help="profile one 1-process cycle of this tree and print the top functions")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one 1-process cycle of each tree (--base '' for this tree alone) and print the top functions")
     args = parser.parse_args()
-    if args.profile:
-        args.base = ""
 
     cluster = None
     with tempfile.TemporaryDirectory(prefix="fanbot-bench-") as tmp:
@@ -410,7 +409,9 @@ def run(args, trees: dict[str, Path], urls: dict[str, str], pg_pid: int | None) 
             set_up_step(name, "follow")
             print(f"  {name}: set up in {time.perf_counter() - started:.0f} s", flush=True)
         if args.profile:
-            print("profiled cycle:", fresh_cycle("this", 1, profile=True)[:3])
+            for name in trees:
+                print(f"== profile of one cycle of {name} ({trees[name]})", flush=True)
+                print("profiled cycle (s, polled, stories):", fresh_cycle(name, 1, profile=True)[:3], flush=True)
             return
         plan = [(name, n) for n in (1, 2) for name in trees]
         runs: dict[tuple[str, int], list[tuple[float, int, int, bool, dict[str, float]]]] = {key: [] for key in plan}
