@@ -432,8 +432,8 @@ def report(args, trees: dict[str, Path], runs) -> None:
     print(f"{args.urls} URLs, {args.subscriptions} subscriptions in {guild_count(args.subscriptions, args.servers)} "
           f"servers, {args.changed:.0%} changed per cycle, {args.rounds} rounds (medians), fresh processes; PostgreSQL")
     if "base" in trees:
-        print(f"this tree: a third of the subscriptions filtered (English and Hangul words), a quarter of the "
-              f"servers routing Song Hye-kyo to her own channel; base = {args.base}, without either")
+        print(f"a third of the subscriptions filtered (English and Hangul words), a quarter of the servers "
+              f"routing Song Hye-kyo to her own channel, in each tree that has them; base = {args.base}")
     print(f"{'tree':6}{'feeds processes':>16}{'cycle':>10}{'URLs/s':>10}{'stories':>9}{'each URL once':>15}")
     rate: dict[tuple[str, int], float] = {}
     for (name, count), rows in runs.items():
