@@ -109,3 +109,55 @@ async def test_a_star_followed_twice_in_one_server_by_the_same_names_is_both_row
     assert matcher.match(10, "Kim Minji wins") == [1, 2]
     assert matcher.match(20, "Kim Minji wins") == [3]
     assert matcher.match(30, "Kim Minji wins") == []
+
+
+# -- through the poller: one match per item for all the subscriptions of a source ------------------------
+
+
+async def test_an_item_read_by_many_servers_is_matched_once(db, stars, make_news, feed_server, news_clock, monkeypatch):
+    from tests.feedserver import Item
+    from tests.services.test_shared_sources import _stories_per_guild, _subscribe
+
+    feed = feed_server.feed("shared.xml", Item("Song Hye-kyo at the festival", "http://news.example/a", "a"))
+    news = await make_news()
+    guilds = list(range(1000, 1040))
+    for guild_id in guilds:
+        await stars.follow(guild_id, "Song Hye-kyo")
+        await _subscribe(news, guild_id, feed_server.url("shared.xml"))
+    await news.poll_due()  # every subscriber's first look: seen, not matched, not announced
+    texts: list[str] = []
+    named = news.matcher.named
+
+    def counting(text: str) -> list[int]:
+        texts.append(text)
+        return named(text)
+
+    monkeypatch.setattr(news.matcher, "named", counting)
+    feed.items.insert(0, Item("Song Hye-kyo cast in a new film", "http://news.example/b", "b"))
+    news_clock.advance(600 * 1.1)
+    report = await news.poll_due()
+    assert report.new_stories == len(guilds)
+    assert len(texts) == 1 and texts[0].startswith("Song Hye-kyo cast in a new film")
+    assert await _stories_per_guild(db) == {g: ["Song Hye-kyo cast in a new film"] for g in guilds}
+
+
+async def test_a_first_look_primed_meanwhile_by_another_poll_still_announces_what_is_new(
+    db, stars, make_news, feed_server, news_clock
+):
+    """A poll that read a subscription as not primed skips matching its items (a first look is never
+    announced); if another poll primed it meanwhile, the items new since are matched when recorded."""
+    from tests.feedserver import Item
+    from tests.services.test_shared_sources import _stories_per_guild, _subscribe
+
+    feed = feed_server.feed("own.xml", Item("Song Hye-kyo at the festival", "http://news.example/a", "a"))
+    news = await make_news()
+    await stars.follow(1000, "Song Hye-kyo")
+    await _subscribe(news, 1000, feed_server.url("own.xml"))
+    source_id = await db.fetchval("SELECT id FROM feed_sources")
+    stale = await news.feeds.subscribers([source_id])  # read before the other poll primes it
+    assert [s.primed for s in stale] == [False]
+    await news.poll_due()  # the other poll: the first look, recorded as seen
+    feed.items.insert(0, Item("Song Hye-kyo cast in a new film", "http://news.example/b", "b"))
+    report = await news.poller.poll(stale, news_clock.now())
+    assert report.new_stories == 1
+    assert await _stories_per_guild(db) == {1000: ["Song Hye-kyo cast in a new film"]}
