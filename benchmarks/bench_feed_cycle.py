@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks._trees import ROOT, CpuMeter, export, tree_database, use_tree  # noqa: E402
+
 BASE = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 STEP = timedelta(days=2)  # past every next_poll_at and lease from the round before
 BATCH = 200  # what one poll job claims at a time (bot/services/news.py MAX_PER_CYCLE)
@@ -85,17 +84,9 @@ def serve(port_out, versions, hits, urls: int) -> None:  # pragma: no cover - ru
     asyncio.run(main())
 
 
-def _use_tree(tree: str) -> None:
-    """Import `bot` from this tree (the project's, or the exported base) in a child process."""
-    sys.path.insert(0, tree)
-    import bot
-
-    assert Path(bot.__file__).resolve().is_relative_to(Path(tree).resolve()), bot.__file__
-
-
 # -- a feeds process ------------------------------------------------------------------------------------
 def feeds_worker(tree: str, url: str, orders, results, profile: bool) -> None:  # pragma: no cover - child
-    _use_tree(tree)
+    use_tree(tree)
 
     async def main() -> None:
         from bot.clock import ManualClock
@@ -152,7 +143,7 @@ ROUTED_EVERY = 4  # a quarter of the servers route Song Hye-kyo's news to her ow
 
 def set_up(tree: str, url: str, port: int, t: int, urls: int, subscriptions: int, servers: int | None,
            step: str, done) -> None:  # pragma: no cover - child process
-    _use_tree(tree)
+    use_tree(tree)
     done.put(asyncio.run(_set_up(url, port, t, urls, subscriptions, servers, step)))
 
 
@@ -245,51 +236,6 @@ class Workers:
             proc.join(60)
 
 
-# -- where the CPU goes ------------------------------------------------------------------------------------
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int, children: bool = False) -> float:
-    """CPU seconds of a process (utime + stime; with children, also those of its reaped children)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return used / TICK
-
-
-class CpuMeter:
-    """CPU seconds, cumulative, of the feed server, the PostgreSQL cluster (the postmaster with its live
-    and reaped children) and the whole machine, so a cycle shows who had the cores."""
-
-    def __init__(self, server_pid: int, pg_pid: int | None) -> None:
-        self.server_pid, self.pg_pid = server_pid, pg_pid
-
-    def read(self) -> dict[str, float]:
-        out = {"server": _proc_cpu(self.server_pid), "pg": 0.0}
-        if self.pg_pid is not None:
-            out["pg"] = _proc_cpu(self.pg_pid, children=True)
-            for stat in Path("/proc").glob("[0-9]*/stat"):
-                try:
-                    rest = stat.read_text().rsplit(")", 1)[1].split()
-                except (OSError, IndexError):
-                    continue
-                if int(rest[1]) == self.pg_pid:
-                    out["pg"] += (int(rest[11]) + int(rest[12])) / TICK
-        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        out["busy"] = (sum(cpu[:8]) - cpu[3] - cpu[4]) / TICK  # all but idle and iowait, over every core
-        out["all"] = sum(cpu[:8]) / TICK
-        return out
-
-
-def export(rev: str, into: Path) -> Path:
-    """The tree of `rev` as files (git archive: no worktree is registered)."""
-    into.mkdir()
-    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -331,24 +277,10 @@ def main() -> None:
             server_url = args.database_url
         try:
             pg_pid = int((cluster.data / "postmaster.pid").read_text().split()[0]) if cluster is not None else None
-            run(args, trees, {name: asyncio.run(_database(server_url, f"fanbot_bench_{name}")) for name in trees}, pg_pid)
+            run(args, trees, {name: asyncio.run(tree_database(server_url, f"fanbot_bench_{name}")) for name in trees}, pg_pid)
         finally:
             if cluster is not None:
                 cluster.stop()
-
-
-async def _database(server_url: str, name: str) -> str:
-    """A database of its own on the server for one tree (each tree migrates it to its own schema)."""
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    scheme, _, rest = server_url.partition("://")
-    return f"{scheme}://{rest.rsplit('/', 1)[0]}/{name}"
 
 
 def run(args, trees: dict[str, Path], urls: dict[str, str], pg_pid: int | None) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._trees import export  # noqa: E402
 from bot.domain.catalogue import Catalogue  # noqa: E402
 from bot.domain.matcher import StarMatcher  # noqa: E402
 from bot.domain.text import name_key  # noqa: E402
@@ -265,10 +266,7 @@ print(json.dumps(out))
 def against_base(args, stars: list[tuple[str, list[str]]], texts: list[str]) -> None:
     items = [json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory(prefix="fanbot-bench-") as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        archive = subprocess.run(["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        base = export(args.base, Path(tmp) / "base")
         data = Path(tmp) / "data.json"
         data.write_text(json.dumps({"stars": stars, "headlines": texts, "servers": args.servers, "items": items,
                                     "feeds_repeats": 3}), encoding="utf-8")
