@@ -19,7 +19,7 @@ from ..storage.database import Database, Transaction
 from ..storage.feeds import FeedRepository, FeedSource, PollFailure, PollSuccess, StoredError
 from ..storage.news import NewsRepository
 from ..storage.suggestions import SuggestionRepository
-from .matching import NewsMatcher
+from .matching import Named, NewsMatcher
 from .suggestions import suggestion_of
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class Poller:
                     return
                 parsed = await self.parse(result)
                 ok = PollSuccess(source.source_id, now, self.next_poll(now), result.etag, result.last_modified, ids)
-                named: dict[str, list[int]] = {}
+                named: dict[str, Named] = {}
                 plans = [plan for sub in subs if (plan := await self.plan(sub, parsed, named)) is not None]
                 if plans:
                     changed.append(_Changed(subs, plans, ok))
@@ -221,7 +221,7 @@ class Poller:
         return PollFailure(source.source_id, now, now + backoff(self.interval, count), str(error), count, disabled,
                            StoredError(error.code, error.data) if error.code else None)
 
-    async def plan(self, feed: FeedSource, parsed: ParsedFeed, named: dict[str, list[int]] | None = None) -> _Plan | None:
+    async def plan(self, feed: FeedSource, parsed: ParsedFeed, named: dict[str, Named] | None = None) -> _Plan | None:
         """What to write for this feed's items, or None when it brought nothing new (no write needed).
         named: what the matcher found in each text, shared by the subscriptions of one source so each
         item is matched once however many servers read it."""
@@ -237,7 +237,7 @@ class Poller:
         return _Plan(feed, keys, self.matches(feed, [i for i in reversed(parsed.items) if i.guid in fresh], named))
 
     def matches(self, feed: FeedSource, items: "list[FeedEntry] | tuple[FeedEntry, ...]",
-                named: dict[str, list[int]] | None = None) -> list[tuple[FeedEntry, list[int]]]:
+                named: dict[str, Named] | None = None) -> list[tuple[FeedEntry, list[int]]]:
         """The items (oldest first, so stories are recorded and announced in the order they appeared)
         that name this server's stars and pass the subscription's filter, with those stars."""
         found: list[tuple[FeedEntry, list[int]]] = []
@@ -264,7 +264,7 @@ class Poller:
         """Record what one source brought for all its subscriptions (used by /feeds add, which fetched
         it already: the other subscribers must not miss what that fetch found)."""
         await self._matcher.ready()
-        named: dict[str, list[int]] = {}
+        named: dict[str, Named] = {}
         plans = [plan for sub in subs if (plan := await self.plan(sub, parsed, named)) is not None]
         await self._write([_Changed(subs, plans, success)] if plans else [], [] if plans else [success], [], now, report)
 

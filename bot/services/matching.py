@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 
 from ..domain.catalogue import Catalogue
 from ..domain.matcher import NameRule, StarMatcher
@@ -12,6 +12,9 @@ from ..domain.text import name_key
 from .stars import StarChange
 
 log = logging.getLogger(__name__)
+
+# What NewsMatcher.named() answers: the name sets a text names, each as {guild id: its star ids}.
+Named = list[Mapping[int, tuple[int, ...]]]
 
 
 def star_match_names(star: Star, catalogue: Catalogue) -> tuple[str | NameRule, ...]:
@@ -84,20 +87,22 @@ class NewsMatcher:
         log.debug("star matcher rebuilt: %d stars in %d name sets, %d names", len(stars), len(names),
                   len(self._matcher))
 
-    def named(self, text: str) -> list[int]:
-        """The name sets (groups) text names, in order of first mention: match once per text, then
-        ask match() for each server. Call ready() first."""
+    def named(self, text: str) -> Named:
+        """The name sets text names, in order of first mention, each as {guild id: its star ids}: match
+        once per text, then ask match() for each server. They belong to the index they came from, so
+        a rebuild in between (a star followed mid-cycle) cannot give one server another's hit. Call
+        ready() first."""
         if self._matcher is None or not self._members:
             return []
-        return self._matcher.match(text)  # type: ignore[return-value]
+        members = self._members
+        return [members[group] for group in self._matcher.match(text)]  # type: ignore[index]
 
-    def match(self, guild_id: int, text: str, named: list[int] | None = None) -> list[int]:
+    def match(self, guild_id: int, text: str, named: Named | None = None) -> list[int]:
         """Ids of this server's followed stars named in text, in order of first mention. `named`: what
         named(text) answered, when several servers look at the same text. Call ready() first."""
-        groups = self.named(text) if named is None else named
         found: list[int] = []
-        for group in groups:
-            found.extend(self._members[group].get(guild_id, ()))
+        for stars in self.named(text) if named is None else named:
+            found.extend(stars.get(guild_id, ()))
         return found
 
     @property

@@ -161,3 +161,24 @@ async def test_a_first_look_primed_meanwhile_by_another_poll_still_announces_wha
     report = await news.poller.poll(stale, news_clock.now())
     assert report.new_stories == 1
     assert await _stories_per_guild(db) == {1000: ["Song Hye-kyo cast in a new film"]}
+
+
+async def test_what_a_text_named_keeps_its_servers_when_the_index_is_rebuilt_meanwhile() -> None:
+    """A cycle matches an item once and gives the hit to each subscriber in turn; a star followed in
+    between rebuilds the index (its name sets renumbered) and must not hand a server another star."""
+    catalogue = Catalogue.load()
+    stars = [Star(id=1, guild_id=10, name="Song Hye-kyo", from_catalogue=True),
+             Star(id=2, guild_id=10, name="Han So-hee", from_catalogue=True)]
+
+    async def load() -> list[Star]:
+        return list(stars)
+
+    matcher = NewsMatcher(load, catalogue)
+    await matcher.ready()
+    named = matcher.named("Han So-hee returns")
+    stars.insert(0, Star(id=3, guild_id=20, name="Han So-hee", from_catalogue=True))  # now the first name set
+    matcher.invalidate()
+    await matcher.ready()
+    assert matcher.match(10, "Han So-hee returns", named) == [2]
+    assert matcher.match(10, "Han So-hee returns") == [2]
+    assert matcher.match(20, "Han So-hee returns") == [3]
