@@ -236,7 +236,6 @@ class Workers:
             proc.join(60)
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=10_000)
