@@ -155,7 +155,9 @@ class PgCluster:
     def stop(self) -> None:
         self.halt("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
-        os.close(self._port_lock)  # after the server is gone: the port is free for another suite now
+        if self._port_lock >= 0:  # after the server is gone: the port is free for another suite now
+            os.close(self._port_lock)
+            self._port_lock = -1
 
     async def _make_shared(self) -> None:
         from bot.storage.postgres import PostgresDatabase
