@@ -82,6 +82,7 @@ class FanBot(commands.Bot):
         *,
         clock: Clock | None = None,
         catalogue: Catalogue | None = None,
+        i18n: Catalogues | None = None,
         http_session: aiohttp.ClientSession | None = None,
         auto_sync: bool = True,
         scheduler_tick: float | None = 5.0,
@@ -118,7 +119,8 @@ class FanBot(commands.Bot):
         self.scheduler = Scheduler(self.clock, tick_seconds=scheduler_tick)
         self.poster = Poster(self)
         # Compiled once from the .po files; a missing or broken one leaves that language in English.
-        self.i18n = Catalogues.load()
+        # Passed in where many bots share one process (the tests), since compiling takes a while.
+        self.i18n = i18n or Catalogues.load()
         self.last_synced: bool | None = None
 
     # -- start-up ---------------------------------------------------------------------------

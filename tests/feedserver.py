@@ -67,6 +67,7 @@ class FeedServer:
         self.feeds: dict[str, Feed] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # other paths served as is: (body, content type)
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -95,9 +96,16 @@ class FeedServer:
     def hits(self, path: str) -> list[dict[str, str]]:
         return [headers for p, headers in self.requests if p == path.lstrip("/")]
 
+    async def wait_for_request(self, path: str) -> None:
+        """Until a request for `path` has arrived (and is, for a feed with a delay, being held)."""
+        while not self.hits(path):
+            self._arrived.clear()
+            await self._arrived.wait()
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         self.requests.append((path, dict(request.headers)))
+        self._arrived.set()
         feed = self.feeds.get(path)
         if feed is None and path in self.files:
             body, content_type = self.files[path]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import fcntl
 import glob
 import itertools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -36,10 +39,58 @@ def find_bindir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
+# One lock file per port, shared by every fanbot suite on the machine (several may run at once, and
+# each xdist worker starts its own cluster).
+PORT_LOCKS = Path(tempfile.gettempdir()) / "fanbot-pg-ports"
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _candidate_ports() -> list[int]:
+    """Ports the kernel never hands out by itself (for `bind(0)` or as the local end of a connection):
+    a port from that range could be given to another program in the second a restart test keeps the
+    server down, and the server would then not come back on its own address."""
+    low, high = _ephemeral_range()
+    outside = [*range(max(1025, low - 10000), low), *range(high + 1, min(65536, high + 10001))]
+    ports = outside if len(outside) >= 100 else list(range(1025, 65536))
+    random.shuffle(ports)
+    return ports
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _reserve_port() -> tuple[int, int]:
+    """A free port and the open lock file that keeps other fanbot suites off it until it is closed."""
+    PORT_LOCKS.mkdir(exist_ok=True)
+    with contextlib.suppress(OSError):
+        PORT_LOCKS.chmod(0o1777)  # a suite run by another user locks here too
+    for port in _candidate_ports():
+        try:
+            fd = os.open(PORT_LOCKS / f"{port}.lock", os.O_CREAT | os.O_RDWR, 0o666)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        if _bindable(port):
+            return port, fd
+        os.close(fd)
+    raise RuntimeError("no free port for the test PostgreSQL")
 
 
 def _run_blocking(coro) -> object:
@@ -53,7 +104,7 @@ class PgCluster:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="fanbot-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port, self._port_lock = _reserve_port()
         self._as: list[str] = []
         self._numbers = itertools.count(1)
 
@@ -74,7 +125,16 @@ class PgCluster:
             shutil.chown(pwfile, "nobody")
         self._tool("initdb", "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile), "--auth=scram-sha-256",
                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
-        self.boot()
+        for attempt in range(3):
+            try:
+                self.boot()
+                break
+            except subprocess.CalledProcessError:
+                # A program outside fanbot's locks took the port between the check and the start.
+                if attempt == 2 or _bindable(self.port):
+                    raise
+                os.close(self._port_lock)
+                self.port, self._port_lock = _reserve_port()
         try:
             _run_blocking(self._make_shared())
         except BaseException:
@@ -95,6 +155,9 @@ class PgCluster:
     def stop(self) -> None:
         self.halt("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._port_lock >= 0:  # after the server is gone: the port is free for another suite now
+            os.close(self._port_lock)
+            self._port_lock = -1
 
     async def _make_shared(self) -> None:
         from bot.storage.postgres import PostgresDatabase

@@ -146,7 +146,7 @@ async def test_shutting_down_mid_refresh_does_not_count_as_feed_failures(db, sta
     await news.add_feed(GUILD, feed_server.url("slow.xml"))
     slow.delay = 0.5
     refresh = asyncio.create_task(news.refresh(GUILD))
-    await asyncio.sleep(0.1)  # the fetch is under way
+    await feed_server.wait_for_request("slow.xml")  # the fetch is under way
     await news.close()
     await asyncio.gather(refresh, return_exceptions=True)
     (feed,) = await news.list_feeds(GUILD)

@@ -114,14 +114,20 @@ async def test_identify_waits_for_its_bucket_across_processes_and_not_for_other_
 
     second = asyncio.create_task(b.wait_turn(2, 2))  # bucket 0 again, from the other process
     third = asyncio.create_task(a.wait_turn(0, 2))
-    while not waits:
-        await asyncio.sleep(0.01)
-    [(who, seconds)] = waits
-    assert who == "b" and 3.0 < seconds <= 4.0
-    await asyncio.sleep(0.2)
-    assert not third.done() and len(waits) == 1  # holds the bucket's lock while it waits
-    release.set()
-    await asyncio.wait_for(asyncio.gather(second, third), 10)
+    try:
+        while not waits:
+            await asyncio.sleep(0.01)
+        [(who, seconds)] = waits
+        assert who == "b" and 3.0 < seconds <= 4.0
+        await asyncio.sleep(0.2)
+        assert not third.done() and len(waits) == 1  # holds the bucket's lock while it waits
+        release.set()
+        await asyncio.wait_for(asyncio.gather(second, third), 10)
+    finally:
+        # On a failed assertion `second` would hold the bucket's lock for ever and `third` its pool
+        # connection, so closing the pools (pg_pair) would hang the session instead of reporting.
+        release.set()
+        await asyncio.wait_for(asyncio.gather(second, third, return_exceptions=True), 10)
     assert [w[0] for w in waits] == ["b", "a"] and 3.0 < waits[1][1] <= 4.0  # spaced from b's, not a's first
 
 
