@@ -9,12 +9,13 @@ from datetime import datetime
 from ..domain.polls import CollabPoll, Pairing, PollOption, toggle_choice
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import Conflict, UniqueViolation
-from .database import Database, Row, Transaction
+from .database import Database, Row, Steps
+from .dialect import Dialect
 from .shards import owned
 from .timefmt import from_db, to_db
 
-# Ids per IN (...) list: a whole vote batch (up to 5,000) in one query, since each query of a batch is
-# a trip that waits a turn of a busy event loop. Well below the 32,766 parameters SQLite allows since
+# Ids per IN (...) list: a whole vote batch (up to 5,000) in one query, since on PostgreSQL each query
+# of a batch is a round trip. Well below the 32,766 parameters SQLite allows since
 # 3.32 (fanbot needs 3.35 for RETURNING) and PostgreSQL's 32,767.
 IN_CHUNK = 5000
 
@@ -150,31 +151,24 @@ class PollRepository:
         """Apply a batch of votes in one transaction, in order; each gets its own outcome.
 
         The batch costs a fixed handful of statements (read the polls and the voters' current
-        choices, then one DELETE and one INSERT batch), however many votes it holds: under a burst
-        the database work per vote shrinks instead of queueing. The caller answers each voter only
-        after this returns, i.e. after the commit."""
-        stamp = to_db(now)
-        async with self._db.transaction() as tx:
-            metas, before = await _snapshot(tx, requests)
-            state = {key: set(choices) for key, choices in before.items()}
-            outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
-            deletes, inserts = [], []
-            for (poll_id, voter_id), final in state.items():
-                initial = before.get((poll_id, voter_id), frozenset())
-                deletes += [(poll_id, voter_id, p) for p in initial - final]
-                inserts += [(poll_id, voter_id, p, stamp) for p in sorted(final - initial)]
-            if deletes:
-                await tx.executemany("DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes)
-            if inserts:
-                await tx.executemany(
-                    "INSERT INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    inserts)
-        return outcomes
+        choices, then one DELETE and one INSERT batch), however many votes it holds, and on SQLite one
+        trip to the writer's thread: under a burst the database work per vote shrinks instead of
+        queueing. The caller answers each voter only after this returns, i.e. after the commit."""
+        return await self._db.run_steps(_vote_steps(self._db.dialect, requests, to_db(now)))
 
     async def counts(self, poll_id: int) -> dict[int, int]:
         rows = await self._db.fetchall(
             "SELECT position, COUNT(*) AS n FROM poll_votes WHERE poll_id = ? GROUP BY position", (poll_id,))
         return {r["position"]: r["n"] for r in rows}
+
+    async def counts_and_voters(self, poll_id: int) -> tuple[dict[int, int], int]:
+        """Votes per option and how many fans voted, read in one statement so both come from one
+        snapshot: read apart, a vote landing between them showed a new fan without her vote."""
+        rows = await self._db.fetchall(
+            "SELECT position, COUNT(*) AS n, "
+            " (SELECT COUNT(DISTINCT voter_id) FROM poll_votes WHERE poll_id = ?) AS voters "
+            "FROM poll_votes WHERE poll_id = ? GROUP BY position", (poll_id, poll_id))
+        return {r["position"]: r["n"] for r in rows}, (rows[0]["voters"] if rows else 0)
 
     async def voter_count(self, poll_id: int) -> int:
         return int(await self._db.fetchval(
@@ -248,10 +242,27 @@ class PollRepository:
         return list(polls.items())
 
 
-async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
-                    ) -> tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]:
+def _vote_steps(dialect: Dialect, requests: Sequence[VoteRequest], stamp: str) -> Steps[list[VoteOutcome]]:
+    metas, before = yield from _snapshot(dialect, requests)
+    state = {key: set(choices) for key, choices in before.items()}
+    outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
+    deletes, inserts = [], []
+    for (poll_id, voter_id), final in state.items():
+        initial = before.get((poll_id, voter_id), frozenset())
+        deletes += [(poll_id, voter_id, p) for p in initial - final]
+        inserts += [(poll_id, voter_id, p, stamp) for p in sorted(final - initial)]
+    if deletes:
+        yield "DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes, True
+    if inserts:
+        yield ("INSERT INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING", inserts, True)
+    return outcomes
+
+
+def _snapshot(dialect: Dialect, requests: Sequence[VoteRequest],
+              ) -> Steps[tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]]:
     """The batch's polls and each requesting voter's choices before it, in one query per IN_CHUNK
-    voters (each query is a trip that waits a turn of the busy event loop under a burst).
+    voters (on PostgreSQL each query is a round trip).
 
     Choices are read for every request, also those naming another server's poll: _decide refuses
     them without touching their state, so nothing of theirs is written or shown."""
@@ -260,22 +271,21 @@ async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
     metas: dict[int, _PollMeta] = {}
     current: dict[tuple[int, int], set[int]] = {(r.poll_id, r.voter_id): set() for r in requests}
     polls_in = ",".join("?" * len(poll_ids))
-    if tx.dialect.is_postgres:
+    if dialect.is_postgres:
         # Two batches voting in one poll at once would both read the same choices before either
         # writes, so the polls' rows are locked first, in a statement of their own: under READ
         # COMMITTED the reads below then take a snapshot after the other batch's commit (a FOR UPDATE
         # on the join itself would re-check the polls' rows but keep the votes it read before the
         # wait). SQLite's single writer already runs batches one by one.
-        await tx.fetchall(f"SELECT id FROM polls WHERE id IN ({polls_in}) ORDER BY id FOR UPDATE", poll_ids)
+        yield f"SELECT id FROM polls WHERE id IN ({polls_in}) ORDER BY id FOR UPDATE", poll_ids, False
     for i in range(0, len(voter_ids), IN_CHUNK):
         chunk = voter_ids[i : i + IN_CHUNK]
-        rows = await tx.fetchall(
+        rows = yield (
             "SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
             " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
             f"FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id IN ({','.join('?' * len(chunk))}) "
             f"WHERE p.id IN ({polls_in})",
-            (*chunk, *poll_ids),
-        )
+            (*chunk, *poll_ids), False)
         for row in rows:
             if row["id"] not in metas:
                 metas[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"],
