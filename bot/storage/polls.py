@@ -14,9 +14,9 @@ from .dialect import Dialect
 from .shards import owned
 from .timefmt import from_db, to_db
 
-# Ids per IN (...) list: a whole vote batch (up to 5,000) in one query, since on PostgreSQL each query
-# of a batch is a round trip. Well below the 32,766 parameters SQLite allows since
-# 3.32 (fanbot needs 3.35 for RETURNING) and PostgreSQL's 32,767.
+# Voter ids per IN (...) list on SQLite (PostgreSQL takes them as one array): a whole vote batch (up to
+# 5,000) in one query, well below the 32,766 parameters SQLite allows since 3.32 (fanbot needs 3.35
+# for RETURNING).
 IN_CHUNK = 5000
 
 # Outcomes of one vote request.
@@ -261,8 +261,8 @@ def _vote_steps(dialect: Dialect, requests: Sequence[VoteRequest], stamp: str) -
 
 def _snapshot(dialect: Dialect, requests: Sequence[VoteRequest],
               ) -> Steps[tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]]:
-    """The batch's polls and each requesting voter's choices before it, in one query per IN_CHUNK
-    voters (on PostgreSQL each query is a round trip).
+    """The batch's polls and each requesting voter's choices before it: on PostgreSQL in one query
+    (each is a round trip), on SQLite in one per IN_CHUNK voters.
 
     Choices are read for every request, also those naming another server's poll: _decide refuses
     them without touching their state, so nothing of theirs is written or shown."""
@@ -270,22 +270,25 @@ def _snapshot(dialect: Dialect, requests: Sequence[VoteRequest],
     voter_ids = sorted({r.voter_id for r in requests})
     metas: dict[int, _PollMeta] = {}
     current: dict[tuple[int, int], set[int]] = {(r.poll_id, r.voter_id): set() for r in requests}
-    polls_in = ",".join("?" * len(poll_ids))
+    read = ("SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
+            " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
+            "FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id {voters} WHERE p.id {polls}")
     if dialect.is_postgres:
+        # Arrays keep each statement's text the same whatever the batch holds, so asyncpg prepares it
+        # once instead of once per batch size (a prepare is a round trip of its own).
         # Two batches voting in one poll at once would both read the same choices before either
         # writes, so the polls' rows are locked first, in a statement of their own: under READ
-        # COMMITTED the reads below then take a snapshot after the other batch's commit (a FOR UPDATE
+        # COMMITTED the read below then takes a snapshot after the other batch's commit (a FOR UPDATE
         # on the join itself would re-check the polls' rows but keep the votes it read before the
         # wait). SQLite's single writer already runs batches one by one.
-        yield f"SELECT id FROM polls WHERE id IN ({polls_in}) ORDER BY id FOR UPDATE", poll_ids, False
-    for i in range(0, len(voter_ids), IN_CHUNK):
-        chunk = voter_ids[i : i + IN_CHUNK]
-        rows = yield (
-            "SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
-            " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
-            f"FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id IN ({','.join('?' * len(chunk))}) "
-            f"WHERE p.id IN ({polls_in})",
-            (*chunk, *poll_ids), False)
+        yield "SELECT id FROM polls WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE", (poll_ids,), False
+        chunks = [(read.format(voters="= ANY(?::bigint[])", polls="= ANY(?::bigint[])"), (voter_ids, poll_ids))]
+    else:
+        polls_in = f"IN ({','.join('?' * len(poll_ids))})"
+        chunks = [(read.format(voters=f"IN ({','.join('?' * len(chunk))})", polls=polls_in), (*chunk, *poll_ids))
+                  for chunk in (voter_ids[i : i + IN_CHUNK] for i in range(0, len(voter_ids), IN_CHUNK))]
+    for sql, params in chunks:
+        rows = yield sql, params, False
         for row in rows:
             if row["id"] not in metas:
                 metas[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"],
