@@ -230,10 +230,8 @@ def results_embed(results: Results, lang: Lang, *, final: bool = True) -> discor
 def _labels_on_message(item: discord.ui.Item[Any]) -> Mapping[int, str]:
     """Option labels as shown on the message, so a vote needs no extra database read to confirm."""
     shown: list[tuple[str, str]] = []  # (option position as text, label with its number)
-    view = item.view
-    for child in view.children if view is not None else []:
-        if isinstance(child, discord.ui.DynamicItem):
-            child = child.item
+    for child in item.view.children if item.view is not None else []:
+        child = child.item if isinstance(child, discord.ui.DynamicItem) else child
         custom_id = getattr(child, "custom_id", "") or ""
         if isinstance(child, discord.ui.Button) and (m := _BUTTON_ID.fullmatch(custom_id)):
             shown.append((m.group("option"), child.label or ""))
@@ -243,8 +241,7 @@ def _labels_on_message(item: discord.ui.Item[Any]) -> Mapping[int, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _labels(shown: tuple[tuple[str, str], ...]) -> Mapping[int, str]:
-    # Every click on a poll shows the same labels: one read-only copy, not one per click waiting.
+def _labels(shown: tuple[tuple[str, str], ...]) -> Mapping[int, str]:  # one read-only copy per poll, not per click
     return MappingProxyType({int(position): _NUMBERING.sub("", label) for position, label in shown})
 
 
@@ -281,12 +278,12 @@ def vote_reply(outcome: VoteOutcome, labels: Mapping[int, str], lang: Lang, *, m
 async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[Any], poll_id: int,
                        option: int | None, picked: list[str] | None) -> None:
     bot: FanBot = interaction.client  # type: ignore[assignment]
-    labels, lang = _labels_on_message(item), reader_lang(interaction)
-    # The reply needs only the interaction's id and token: drop Discord's copy of the poll message
-    # (embed, components and their JSON), which otherwise lives as long as the vote waits for its
-    # batch and the reply for Discord. Under a burst it was the largest part of a click in flight.
-    interaction.message = None
     try:
+        labels, lang = _labels_on_message(item), reader_lang(interaction)
+        # The reply needs only the interaction's id and token: drop Discord's copy of the poll message
+        # (embed, components and their JSON), which otherwise lives as long as the vote waits for its
+        # batch and the reply for Discord. Under a burst it was the largest part of a click in flight.
+        interaction.message = None
         if interaction.guild_id is None:
             outcome = VoteOutcome(UNKNOWN)
         elif picked is None:
@@ -301,8 +298,7 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
             if cog is not None:
                 cog.live.touch(interaction.guild_id, poll_id)  # type: ignore[attr-defined]
         reply = vote_reply(outcome, labels, lang, menu=picked is not None)
-        await interaction.response.send_message(reply,
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except Exception as error:  # DynamicItem callbacks are otherwise logged and dropped by discord.py
         await report_error(interaction, error)
 
