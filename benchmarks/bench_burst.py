@@ -14,7 +14,8 @@ process and database; fanbot's votes are then counted in its database (every vot
 Linux only (reads /proc/PID/stat and /proc/PID/status). "of it GC" is the bot's cyclic collector
 (gc.callbacks, CPU time) per click over the run. Diagnostics: --profile DIR (py-spy, unmodified bots);
 environment BENCH_CPROFILE=PATH (cProfile in each bot), BENCH_HEAP=1 (where tasks wait at the peak,
-to stderr), BENCH_GC_THRESHOLD=a,b,c (override each bot's collector thresholds once it is up).
+to stderr), BENCH_TRACEMALLOC=FRAMES with
+BENCH_TRACEMALLOC_TO=PATH (a tracemalloc snapshot at that peak), BENCH_GC_THRESHOLD=a,b,c (override each bot's collector thresholds once it is up).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -51,9 +53,9 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
     import discord
     from bench_votes import BareBot
 
+    from benchmarks._db import open_bench_db
     from bot.client import FanBot
     from bot.settings import Settings
-    from bot.storage.database import Database
     from tests.discord_double import point_discord_py_at
 
     logging.basicConfig(level=logging.WARNING)
@@ -63,10 +65,11 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
     if kind == "bare":
         bot: discord.Client = BareBot()
     else:
-        # The same settings and database the `fanbot run` entry point builds (bot.cli.run): when
-        # DATABASE_URL selects PostgreSQL there, open the database here the same way.
+        # The same settings and database the `fanbot run` entry point builds (bot.cli.run); on
+        # PostgreSQL the tables are emptied first, so each round starts from nothing as on SQLite.
         settings = Settings.from_env(dotenv_path=None)
-        db = await Database.open(settings.database_path)
+        db = await open_bench_db(settings.database_url.get() if settings.database_url else None,
+                                 settings.database_path)
         bot = FanBot(settings, db)
     task = asyncio.create_task(bot.start(os.environ["DISCORD_TOKEN"]))
     while bot.get_guild(guild_id) is None:
@@ -80,7 +83,9 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
     if os.environ.get("BENCH_GC_THRESHOLD"):
         gc.set_threshold(*map(int, os.environ["BENCH_GC_THRESHOLD"].split(",")))
     collections = watch_gc()
-    heap = asyncio.create_task(watch_heap()) if os.environ.get("BENCH_HEAP") else None
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        tracemalloc.start(int(os.environ["BENCH_TRACEMALLOC"]))
+    heap = asyncio.create_task(watch_heap()) if os.environ.get("BENCH_HEAP") or tracemalloc.is_tracing() else None
     profiler = cProfile.Profile() if os.environ.get("BENCH_CPROFILE") else None
     if profiler is not None:
         profiler.enable()
@@ -109,7 +114,7 @@ async def child(kind: str, guild_id: int, polls_channel: int) -> None:
 async def watch_heap() -> None:
     """Diagnostics: the most common object types when the most tasks are alive (to stderr)."""
     import collections as counters
-    most = 0
+    most, snapshot, snapped = 0, None, 0
     try:
         while True:
             await asyncio.sleep(0.5)
@@ -120,9 +125,14 @@ async def watch_heap() -> None:
                 top = kinds.most_common(12)
                 waits = counters.Counter(_awaiting(t) for t in asyncio.all_tasks()).most_common(8)
                 print(f"  {tasks} tasks waiting in {waits}", file=sys.stderr)
+                if tracemalloc.is_tracing() and tasks > 1.1 * snapped:  # a snapshot takes seconds
+                    snapshot, snapped = tracemalloc.take_snapshot(), tasks
     except asyncio.CancelledError:
         if most:
             print(f"  heap at {most} tasks: {len(gc.get_objects())} objects now; then: {top}", file=sys.stderr)
+        if snapshot is not None:  # read it with tracemalloc.Snapshot.load; printing here would take minutes
+            snapshot.dump(os.environ["BENCH_TRACEMALLOC_TO"])
+            print(f"  tracemalloc snapshot at the peak: {os.environ['BENCH_TRACEMALLOC_TO']}", file=sys.stderr)
         raise
 
 
@@ -349,7 +359,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, help="dispatch this many clicks per second (default: as fast as "
                         "the double can)")
-    parser.add_argument("--database-url", help="run fanbot on this DATABASE_URL (PostgreSQL) instead of SQLite")
+    parser.add_argument("--database-url", help="run fanbot on this DATABASE_URL (PostgreSQL; ITS TABLES ARE EMPTIED) "
+                        "instead of SQLite")
     parser.add_argument("--only", choices=("bare", "fanbot"), action="append", help="run only this bot (profiling)")
     parser.add_argument("--profile", type=Path, help="write py-spy profiles (raw, for flamegraphs) of each bot here")
     parser.add_argument("--child", choices=("bare", "fanbot"), help=argparse.SUPPRESS)

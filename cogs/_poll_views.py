@@ -7,8 +7,9 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -226,24 +227,25 @@ def results_embed(results: Results, lang: Lang, *, final: bool = True) -> discor
 
 
 # -- voting ----------------------------------------------------------------------------------
-def _labels_on_message(item: discord.ui.Item[Any]) -> dict[int, str]:
+def _labels_on_message(item: discord.ui.Item[Any]) -> Mapping[int, str]:
     """Option labels as shown on the message, so a vote needs no extra database read to confirm."""
-    found: dict[int, str] = {}
-    view = item.view
-    for child in view.children if view is not None else []:
-        if isinstance(child, discord.ui.DynamicItem):
-            child = child.item
+    shown: list[tuple[str, str]] = []  # (option position as text, label with its number)
+    for child in item.view.children if item.view is not None else []:
+        child = child.item if isinstance(child, discord.ui.DynamicItem) else child
         custom_id = getattr(child, "custom_id", "") or ""
         if isinstance(child, discord.ui.Button) and (m := _BUTTON_ID.fullmatch(custom_id)):
-            found[int(m.group("option"))] = _NUMBERING.sub("", child.label or "")
+            shown.append((m.group("option"), child.label or ""))
         elif isinstance(child, discord.ui.Select):
-            for choice in child.options:
-                if choice.value.isdigit():
-                    found[int(choice.value)] = _NUMBERING.sub("", choice.label)
-    return found
+            shown += [(choice.value, choice.label) for choice in child.options if choice.value.isdigit()]
+    return _labels(tuple(shown))
 
 
-def vote_reply(outcome: VoteOutcome, labels: dict[int, str], lang: Lang, *, menu: bool = False) -> str:
+@functools.lru_cache(maxsize=1024)
+def _labels(shown: tuple[tuple[str, str], ...]) -> Mapping[int, str]:  # one read-only copy per poll, not per click
+    return MappingProxyType({int(position): _NUMBERING.sub("", label) for position, label in shown})
+
+
+def vote_reply(outcome: VoteOutcome, labels: Mapping[int, str], lang: Lang, *, menu: bool = False) -> str:
     def label(choice: int) -> str:
         return labels.get(choice) or lang._("option {number}", number=choice + 1)
 
@@ -277,6 +279,11 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
                        option: int | None, picked: list[str] | None) -> None:
     bot: FanBot = interaction.client  # type: ignore[assignment]
     try:
+        labels, lang = _labels_on_message(item), reader_lang(interaction)
+        # The reply needs only the interaction's id and token: drop Discord's copy of the poll message
+        # (embed, components and their JSON), which otherwise lives as long as the vote waits for its
+        # batch and the reply for Discord. Under a burst it was the largest part of a click in flight.
+        interaction.message = None
         if interaction.guild_id is None:
             outcome = VoteOutcome(UNKNOWN)
         elif picked is None:
@@ -290,9 +297,8 @@ async def _record_vote(interaction: discord.Interaction, item: discord.ui.Item[A
             cog = bot.get_cog("PollsCog")
             if cog is not None:
                 cog.live.touch(interaction.guild_id, poll_id)  # type: ignore[attr-defined]
-        reply = vote_reply(outcome, _labels_on_message(item), reader_lang(interaction), menu=picked is not None)
-        await interaction.response.send_message(reply,
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        reply = vote_reply(outcome, labels, lang, menu=picked is not None)
+        await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except Exception as error:  # DynamicItem callbacks are otherwise logged and dropped by discord.py
         await report_error(interaction, error)
 

@@ -212,7 +212,7 @@ class PollService:
         return await self._votes.submit(VoteRequest(guild_id, poll_id, voter_id, choices=frozenset(options)))
 
     async def counts(self, poll: CollabPoll) -> Tally:
-        return tally(poll.labels, await self._repo.counts(poll.id), await self._repo.voter_count(poll.id))
+        return tally(poll.labels, *await self._repo.counts_and_voters(poll.id))
 
     # -- closing and results --------------------------------------------------------------------
     async def close(self, guild_id: int, ref: str, closed_by: int) -> CollabPoll:

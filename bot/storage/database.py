@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import aiosqlite
 
@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 Params = Sequence[Any]
 # sqlite3.Row and asyncpg.Record both allow row["col"], row[0] and unpacking.
 Row = Any
+T = TypeVar("T")
+# A transaction written once for both engines as a generator: it yields (sql, params, many) and is sent
+# each statement's rows ([] after an executemany, whose params are the rows); what it returns is the
+# result. SQLite runs the whole of it in one trip to its writer thread (Database.run_steps).
+Steps = Generator[tuple[str, Any, bool], list[Row], T]
 
 
 class _Reads:
@@ -98,6 +103,21 @@ class Database(_Reads):
         """One write statement with RETURNING in its own transaction; the first column of its first row."""
         async with self.transaction() as tx:
             return await tx.fetchval(sql, params)
+
+    async def run_steps(self, steps: Steps[T]) -> T:
+        """Run `steps` (see Steps) in one transaction: committed if it returns, rolled back if it raises."""
+        async with self.transaction() as tx:
+            rows: list[Row] | None = None  # a generator's first send must be None
+            while True:
+                try:
+                    sql, params, many = steps.send(rows)  # type: ignore[arg-type]
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                if many:
+                    await tx.executemany(sql, params)
+                    rows = []
+                else:
+                    rows = await tx.fetchall(sql, params)
 
     async def migrate(self) -> int:
         raise NotImplementedError
@@ -214,6 +234,13 @@ class SqliteDatabase(Database):
                     await self._writer.rollback()
                     raise
 
+    async def run_steps(self, steps: Steps[T]) -> T:
+        # The whole transaction in one trip to the writer's thread: awaited statement by statement,
+        # each of BEGIN, the reads, the writes and COMMIT waited a turn of the event loop, which
+        # under a burst of votes is long, while the lock kept every other writer waiting.
+        async with self._write_lock:
+            return await self._writer._execute(_run_steps_here, self._writer._conn, steps)  # type: ignore[no-any-return]
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._reader.execute(sql, params) as cur:
             return await cur.fetchone()
@@ -270,6 +297,31 @@ class SqliteDatabase(Database):
             if p.exists():
                 total += p.stat().st_size
         return total
+
+
+def _run_steps_here(conn: sqlite3.Connection, steps: Steps[T]) -> T:
+    """Database.run_steps on the connection's own thread (aiosqlite runs every call of a connection there)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows: list[Row] | None = None  # a generator's first send must be None
+        while True:
+            try:
+                sql, params, many = steps.send(rows)  # type: ignore[arg-type]
+            except StopIteration as done:
+                result: T = done.value
+                break
+            if many:
+                conn.executemany(sql, params)
+                rows = []
+            else:
+                rows = conn.execute(sql, params).fetchall()
+        conn.commit()
+    except BaseException as exc:
+        conn.rollback()
+        if isinstance(exc, sqlite3.IntegrityError):
+            _raise_constraint(exc)
+        raise
+    return result
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -9,13 +9,14 @@ from datetime import datetime
 from ..domain.polls import CollabPoll, Pairing, PollOption, toggle_choice
 from ..domain.shards import ALL_SHARDS, ShardScope
 from ..errors import Conflict, UniqueViolation
-from .database import Database, Row, Transaction
+from .database import Database, Row, Steps
+from .dialect import Dialect
 from .shards import owned
 from .timefmt import from_db, to_db
 
-# Ids per IN (...) list: a whole vote batch (up to 5,000) in one query, since each query of a batch is
-# a trip that waits a turn of a busy event loop. Well below the 32,766 parameters SQLite allows since
-# 3.32 (fanbot needs 3.35 for RETURNING) and PostgreSQL's 32,767.
+# Voter ids per IN (...) list on SQLite (PostgreSQL takes them as one array): a whole vote batch (up to
+# 5,000) in one query, well below the 32,766 parameters SQLite allows since 3.32 (fanbot needs 3.35
+# for RETURNING).
 IN_CHUNK = 5000
 
 # Outcomes of one vote request.
@@ -150,31 +151,24 @@ class PollRepository:
         """Apply a batch of votes in one transaction, in order; each gets its own outcome.
 
         The batch costs a fixed handful of statements (read the polls and the voters' current
-        choices, then one DELETE and one INSERT batch), however many votes it holds: under a burst
-        the database work per vote shrinks instead of queueing. The caller answers each voter only
-        after this returns, i.e. after the commit."""
-        stamp = to_db(now)
-        async with self._db.transaction() as tx:
-            metas, before = await _snapshot(tx, requests)
-            state = {key: set(choices) for key, choices in before.items()}
-            outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
-            deletes, inserts = [], []
-            for (poll_id, voter_id), final in state.items():
-                initial = before.get((poll_id, voter_id), frozenset())
-                deletes += [(poll_id, voter_id, p) for p in initial - final]
-                inserts += [(poll_id, voter_id, p, stamp) for p in sorted(final - initial)]
-            if deletes:
-                await tx.executemany("DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes)
-            if inserts:
-                await tx.executemany(
-                    "INSERT INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    inserts)
-        return outcomes
+        choices, then one DELETE and one INSERT batch), however many votes it holds, and on SQLite one
+        trip to the writer's thread: under a burst the database work per vote shrinks instead of
+        queueing. The caller answers each voter only after this returns, i.e. after the commit."""
+        return await self._db.run_steps(_vote_steps(self._db.dialect, requests, to_db(now)))
 
     async def counts(self, poll_id: int) -> dict[int, int]:
         rows = await self._db.fetchall(
             "SELECT position, COUNT(*) AS n FROM poll_votes WHERE poll_id = ? GROUP BY position", (poll_id,))
         return {r["position"]: r["n"] for r in rows}
+
+    async def counts_and_voters(self, poll_id: int) -> tuple[dict[int, int], int]:
+        """Votes per option and how many fans voted, read in one statement so both come from one
+        snapshot: read apart, a vote landing between them showed a new fan without her vote."""
+        rows = await self._db.fetchall(
+            "SELECT position, COUNT(*) AS n, "
+            " (SELECT COUNT(DISTINCT voter_id) FROM poll_votes WHERE poll_id = ?) AS voters "
+            "FROM poll_votes WHERE poll_id = ? GROUP BY position", (poll_id, poll_id))
+        return {r["position"]: r["n"] for r in rows}, (rows[0]["voters"] if rows else 0)
 
     async def voter_count(self, poll_id: int) -> int:
         return int(await self._db.fetchval(
@@ -248,10 +242,27 @@ class PollRepository:
         return list(polls.items())
 
 
-async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
-                    ) -> tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]:
-    """The batch's polls and each requesting voter's choices before it, in one query per IN_CHUNK
-    voters (each query is a trip that waits a turn of the busy event loop under a burst).
+def _vote_steps(dialect: Dialect, requests: Sequence[VoteRequest], stamp: str) -> Steps[list[VoteOutcome]]:
+    metas, before = yield from _snapshot(dialect, requests)
+    state = {key: set(choices) for key, choices in before.items()}
+    outcomes = [_decide(metas.get(r.poll_id), r, stamp, state) for r in requests]
+    deletes, inserts = [], []
+    for (poll_id, voter_id), final in state.items():
+        initial = before.get((poll_id, voter_id), frozenset())
+        deletes += [(poll_id, voter_id, p) for p in initial - final]
+        inserts += [(poll_id, voter_id, p, stamp) for p in sorted(final - initial)]
+    if deletes:
+        yield "DELETE FROM poll_votes WHERE poll_id = ? AND voter_id = ? AND position = ?", deletes, True
+    if inserts:
+        yield ("INSERT INTO poll_votes (poll_id, voter_id, position, voted_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING", inserts, True)
+    return outcomes
+
+
+def _snapshot(dialect: Dialect, requests: Sequence[VoteRequest],
+              ) -> Steps[tuple[dict[int, _PollMeta], dict[tuple[int, int], frozenset[int]]]]:
+    """The batch's polls and each requesting voter's choices before it: on PostgreSQL in one query
+    (each is a round trip), on SQLite in one per IN_CHUNK voters.
 
     Choices are read for every request, also those naming another server's poll: _decide refuses
     them without touching their state, so nothing of theirs is written or shown."""
@@ -259,23 +270,25 @@ async def _snapshot(tx: Transaction, requests: Sequence[VoteRequest],
     voter_ids = sorted({r.voter_id for r in requests})
     metas: dict[int, _PollMeta] = {}
     current: dict[tuple[int, int], set[int]] = {(r.poll_id, r.voter_id): set() for r in requests}
-    polls_in = ",".join("?" * len(poll_ids))
-    if tx.dialect.is_postgres:
+    read = ("SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
+            " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
+            "FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id {voters} WHERE p.id {polls}")
+    if dialect.is_postgres:
+        # Arrays keep each statement's text the same whatever the batch holds, so asyncpg prepares it
+        # once instead of once per batch size (a prepare is a round trip of its own).
         # Two batches voting in one poll at once would both read the same choices before either
         # writes, so the polls' rows are locked first, in a statement of their own: under READ
-        # COMMITTED the reads below then take a snapshot after the other batch's commit (a FOR UPDATE
+        # COMMITTED the read below then takes a snapshot after the other batch's commit (a FOR UPDATE
         # on the join itself would re-check the polls' rows but keep the votes it read before the
         # wait). SQLite's single writer already runs batches one by one.
-        await tx.fetchall(f"SELECT id FROM polls WHERE id IN ({polls_in}) ORDER BY id FOR UPDATE", poll_ids)
-    for i in range(0, len(voter_ids), IN_CHUNK):
-        chunk = voter_ids[i : i + IN_CHUNK]
-        rows = await tx.fetchall(
-            "SELECT p.id, p.guild_id, p.closes_at, p.closed_at IS NOT NULL AS closed, p.max_choices, "
-            " (SELECT COUNT(*) FROM poll_options o WHERE o.poll_id = p.id) AS n, v.voter_id, v.position "
-            f"FROM polls p LEFT JOIN poll_votes v ON v.poll_id = p.id AND v.voter_id IN ({','.join('?' * len(chunk))}) "
-            f"WHERE p.id IN ({polls_in})",
-            (*chunk, *poll_ids),
-        )
+        yield "SELECT id FROM polls WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE", (poll_ids,), False
+        chunks = [(read.format(voters="= ANY(?::bigint[])", polls="= ANY(?::bigint[])"), (voter_ids, poll_ids))]
+    else:
+        polls_in = f"IN ({','.join('?' * len(poll_ids))})"
+        chunks = [(read.format(voters=f"IN ({','.join('?' * len(chunk))})", polls=polls_in), (*chunk, *poll_ids))
+                  for chunk in (voter_ids[i : i + IN_CHUNK] for i in range(0, len(voter_ids), IN_CHUNK))]
+    for sql, params in chunks:
+        rows = yield sql, params, False
         for row in rows:
             if row["id"] not in metas:
                 metas[row["id"]] = _PollMeta(row["guild_id"], row["closes_at"], bool(row["closed"]), row["max_choices"],

@@ -37,6 +37,15 @@ async def test_fans_voted_counts_fans_not_votes_in_a_pick_two_poll(start_bot, se
             "Song Hye-kyo × Han So-hee": 2, "Song Hye-kyo × Kim Go-eun": 1, "Han So-hee × Jun Ji-hyun": 0}
 
     await double.wait_for_message(server.channels["polls"], settled)
+    # Every edit on the way showed one moment: its fans and its bars read together, never a fan
+    # counted before her vote.
+    moments = {1: [{"Song Hye-kyo × Han So-hee": 1, "Song Hye-kyo × Kim Go-eun": 0, "Han So-hee × Jun Ji-hyun": 0},
+                   {"Song Hye-kyo × Han So-hee": 1, "Song Hye-kyo × Kim Go-eun": 1, "Han So-hee × Jun Ji-hyun": 0}],
+               2: [{"Song Hye-kyo × Han So-hee": 2, "Song Hye-kyo × Kim Go-eun": 1, "Han So-hee × Jun Ji-hyun": 0}]}
+    edits = [r.json for r in double.find_requests("PATCH", rf"/channels/\d+/messages/{message['id']}")]
+    shown = [(int(re.search(r"(\d+) fans? voted", e["embeds"][0]["footer"]["text"])[1]), option_lines(e))
+             for e in edits]
+    assert shown and all(lines in moments[fans] for fans, lines in shown), shown
 
 
 async def test_a_single_fan_is_one_fan_voted(start_bot, server, double):

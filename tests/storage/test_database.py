@@ -87,6 +87,48 @@ async def test_many_concurrent_transactions_all_land(any_db):
     assert values == {f"{i}!" for i in range(50)}
 
 
+def _keep_and_count(keys: list[str], fail_after: str | None = None):
+    """Steps for run_steps: insert each key, read the count back, raise after `fail_after` if given."""
+    for key in keys:
+        yield "INSERT INTO bot_state (key, value) VALUES (?, '1')", [(key,)], True
+        if key == fail_after:
+            raise RuntimeError("boom")
+    rows = yield "SELECT COUNT(*) FROM bot_state WHERE key LIKE ?", ("s%",), False
+    return rows[0][0]
+
+
+async def test_steps_run_as_one_transaction_and_return_their_result(any_db):
+    db = any_db
+    assert await db.run_steps(_keep_and_count(["s1", "s2"])) == 2
+    with pytest.raises(RuntimeError):
+        await db.run_steps(_keep_and_count(["s3", "s4"], fail_after="s4"))
+    # The failed one left nothing, and the writer is usable again at once.
+    assert await db.run_steps(_keep_and_count(["s5"])) == 3
+    assert {r[0] for r in await db.fetchall("SELECT key FROM bot_state")} == {"s1", "s2", "s5"}
+
+
+async def test_steps_refused_by_a_constraint_roll_back_with_the_usual_error(any_db):
+    from bot.errors import UniqueViolation
+
+    db = any_db
+    with pytest.raises(UniqueViolation) as refused:
+        await db.run_steps(_keep_and_count(["s1", "s2", "s1"]))
+    assert refused.value.columns == ("key",)
+    assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 0
+
+
+async def test_steps_and_transactions_at_once_all_land(any_db):
+    db = any_db
+
+    async def plain(i: int) -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_state (key, value) VALUES (?, '1')", (f"t{i}",))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(db.run_steps(_keep_and_count([f"s{i}"])) for i in range(20)), *(plain(i) for i in range(20)))
+    assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 40
+
+
 async def test_backup_while_writing_is_a_consistent_copy(tmp_path):
     db = await Database.open(tmp_path / "live.db")
     stop = asyncio.Event()

@@ -205,3 +205,26 @@ async def test_in_one_batch_a_press_naming_another_servers_poll_changes_nothing_
     assert [o.status for o in outcomes] == [OK, UNKNOWN, UNKNOWN, OK]
     assert await repo.counts(ours) == {0: 1, 1: 1}
     assert await repo.counts(theirs) == {1: 1} and await repo.choices_of(theirs, 5) == frozenset({1})
+
+
+async def test_live_counts_and_fans_voted_come_from_one_snapshot_while_votes_land(db):
+    # Each fan picks both options at once, so any one moment has exactly two votes per fan; read in
+    # two statements, a vote committing between them showed a fan more (or fewer) than the bars.
+    repo = PollRepository(db)
+    stars = await add_stars(db, GUILD, "A", "B", "C")
+    poll_id = await make_poll(repo, stars, options=2, max_choices=2)
+    fans = 40
+    reads: list[tuple[dict[int, int], int]] = []
+
+    async def vote(fan: int) -> None:
+        await repo.apply_votes([VoteRequest(GUILD, poll_id, fan, choices=frozenset({0, 1}))], NOW)
+
+    async def read() -> None:
+        while len(reads) < 2 * fans and (not reads or reads[-1][1] < fans):
+            reads.append(await repo.counts_and_voters(poll_id))
+
+    await asyncio.gather(read(), *(vote(fan) for fan in range(1, fans + 1)))
+    inconsistent = [(counts, voters) for counts, voters in reads
+                    if counts != ({0: voters, 1: voters} if voters else {})]
+    assert inconsistent == []
+    assert await repo.counts_and_voters(poll_id) == ({0: fans, 1: fans}, fans)
