@@ -1,12 +1,16 @@
 """PostgreSQL through an asyncpg pool: the same interface as the SQLite database, for many processes.
 
 Each transaction holds one pooled connection; reads take any free one. Migrations run under an
-advisory lock, so processes starting together apply each migration once.
+advisory lock, so processes starting together apply each migration once. A batch written as steps
+(Database.run_steps: the poll votes) runs on a thread of its own with its own connection, as SQLite's
+writer does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -16,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from ..errors import ConstraintViolation, DatabaseUnavailable, StorageError, UniqueViolation
-from .database import Database, Params, Row, Transaction, available_migrations
+from .database import Database, Params, Row, Steps, T, Transaction, available_migrations
 from .dialect import postgres, postgres_unique_columns
 
 log = logging.getLogger(__name__)
@@ -105,6 +109,7 @@ class PostgresDatabase(Database):
         self.location = redact(url)
         self._url = url
         self._pool = pool
+        self._steps: _StepsThread | None = None
 
     @classmethod
     async def open_url(cls, url: str, *, migrate: bool = True, min_size: int = 1, max_size: int = 10) -> "PostgresDatabase":
@@ -120,7 +125,19 @@ class PostgresDatabase(Database):
         return db
 
     async def close(self) -> None:
+        if self._steps is not None:
+            await self._steps.close()
+            self._steps = None
         await self._pool.close()
+
+    async def run_steps(self, steps: Steps[T]) -> T:
+        # Awaited here, each of a batch's five round trips (BEGIN, the lock, the read, the writes,
+        # COMMIT) would wait its turn of this event loop, which under a burst of clicks is long: the
+        # batches grew to ~1,500 votes, parked clicks and their answers piled up (RSS 1.7x the bare
+        # bot's). On a loop of its own the trips wait only for the server; this loop waits once.
+        if self._steps is None:
+            self._steps = _StepsThread(self._url)
+        return await self._steps.run(steps)
 
     async def dedicated_connection(self, **options: Any) -> asyncpg.Connection:
         """A connection of its own, outside the pool, for what lives as long as a session does
@@ -202,6 +219,43 @@ class PostgresDatabase(Database):
 
     async def size_bytes(self) -> int:
         return int(await self.fetchval("SELECT pg_database_size(current_database())"))
+
+
+class _StepsThread:
+    """An event loop on a thread of its own, holding a PostgresDatabase of its own (one connection),
+    on which run_steps batches run one after another."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._loop = asyncio.new_event_loop()
+        self._db: PostgresDatabase | None = None
+        self._lock: asyncio.Lock | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fanbot-pg-steps", daemon=True)
+        self._thread.start()
+
+    async def run(self, steps: Steps[T]) -> T:
+        future = asyncio.run_coroutine_threadsafe(self._run_here(steps), self._loop)
+        return await asyncio.wrap_future(future)
+
+    async def _run_here(self, steps: Steps[T]) -> T:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # one connection: the batches queue here, not in the pool
+            if self._db is None:
+                self._db = PostgresDatabase(self._url, await _create_pool(self._url, 1, 1))
+            return await Database.run_steps(self._db, steps)
+
+    async def close(self) -> None:
+        async def shut() -> None:
+            if self._db is not None:
+                await self._db._pool.close()
+
+        try:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shut(), self._loop))
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join)
+            self._loop.close()
 
 
 async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:

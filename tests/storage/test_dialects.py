@@ -152,3 +152,42 @@ async def test_a_transaction_cut_off_by_a_restart_writes_nothing_and_the_pool_re
     assert await any_db.fetchval("SELECT COUNT(*) FROM bot_state") == 0
     await any_db.execute("INSERT INTO bot_state (key, value) VALUES ('after', '1')")
     assert await any_db.fetchval("SELECT value FROM bot_state WHERE key = 'after'") == "1"
+
+
+def _half_then_halt(cluster):
+    """Steps that write a row, then stop the server before writing the next."""
+    yield "INSERT INTO bot_state (key, value) VALUES ('half', '1')", [()], True
+    cluster.halt()
+    yield "INSERT INTO bot_state (key, value) VALUES ('other', '2')", [()], True
+    return "done"
+
+
+def _one_row(key: str):
+    yield "INSERT INTO bot_state (key, value) VALUES (?, '1')", [(key,)], True
+    return key
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"])
+async def test_steps_cut_off_by_a_restart_write_nothing_and_their_thread_reconnects(any_db, pg_cluster):
+    # run_steps on PostgreSQL runs on a thread and connection of its own: a restart must leave it as
+    # usable as the pool, and what it was writing must roll back.
+    assert await any_db.run_steps(_one_row("before")) == "before"
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await any_db.run_steps(_half_then_halt(pg_cluster))
+    finally:
+        pg_cluster.boot()
+    assert await any_db.run_steps(_one_row("after")) == "after"
+    assert sorted(r[0] for r in await any_db.fetchall("SELECT key FROM bot_state")) == ["after", "before"]
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"])
+async def test_closing_the_database_stops_the_steps_thread(any_db):
+    import threading
+
+    before = set(threading.enumerate())
+    await any_db.run_steps(_one_row("k"))
+    started = [t for t in set(threading.enumerate()) - before if t.name == "fanbot-pg-steps"]
+    assert len(started) == 1 and started[0].is_alive()
+    await any_db.close()
+    assert not started[0].is_alive()
