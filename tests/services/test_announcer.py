@@ -18,7 +18,7 @@ from bot.domain.announcements import (
     retry_delay,
 )
 from bot.i18n import Catalogues
-from bot.services.announcer import Announcer, digest_embed, pings, post_embed
+from bot.services.announcer import NEWS_COLOUR, OWN_POST_COLOUR, Announcer, digest_embed, pings, post_embed
 from bot.services.guilds import GuildConfigService
 from bot.storage.announcements import AnnouncementRepository
 from bot.storage.guilds import GuildRepository
@@ -46,6 +46,12 @@ def test_a_post_carries_title_link_source_time_image_stars_and_a_short_summary()
     embed = post_embed(post, ENGLISH).to_dict()
     assert embed["title"] == post.title and embed["image"]["url"] == post.image_url
     assert embed["timestamp"].startswith("2026-11-29T02:00")
+
+
+def test_her_own_post_stands_apart_in_colour_from_a_press_story():
+    own = post_embed(render_post(Story(title="New photos", platform="instagram", stars=(SONG,))), ENGLISH)
+    press = post_embed(render_post(Story(title="Song Hye-kyo's new film", stars=(SONG,))), ENGLISH)
+    assert own.colour == OWN_POST_COLOUR and press.colour == NEWS_COLOUR and OWN_POST_COLOUR != NEWS_COLOUR
 
 
 def test_without_a_publish_date_the_discovery_time_is_shown():

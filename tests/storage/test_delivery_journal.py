@@ -188,3 +188,17 @@ async def test_existing_journal_rows_become_per_channel_rows(tmp_path):
     finally:
         await db.close()
 
+
+
+async def test_without_a_news_channel_each_of_two_star_routes_gets_its_stars_stories(any_db):
+    repo = AnnouncementRepository(any_db)
+    song, han = await star(any_db, "Song Hye-kyo"), await star(any_db, "Han So-hee")
+    hers = await repo.record_story(GUILD, title="Song", link="https://n.example/1", star_ids=[song], now=NOW)
+    theirs = await repo.record_story(GUILD, title="Both", link="https://n.example/2", star_ids=[song, han], now=NOW)
+    nobody = await repo.record_story(GUILD, title="None", link="https://n.example/3", now=NOW)
+
+    assert await repo.route_waiting(GUILD, Routing(None, {song: SONG_CH, han: HAN_CH}), NOW) == 3
+    assert await rows_of(any_db, hers) == [(SONG_CH, "pending")]
+    assert await rows_of(any_db, theirs) == [(SONG_CH, "pending"), (HAN_CH, "pending")]
+    assert await rows_of(any_db, nobody) == [(None, "pending")]  # waits for a news channel
+    assert await repo.channels_with_work(GUILD, NOW) == [SONG_CH, HAN_CH]
