@@ -8,6 +8,8 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
+import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +28,22 @@ from tests.pgcluster import PgCluster, find_bindir
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+
+
+def _cache_bytecode_outside_the_tree() -> None:
+    """With PYTHONDONTWRITEBYTECODE set, every bot a test starts compiled the cogs from source again
+    (discord.py executes an extension's module afresh on each load), and every subprocess all of bot/:
+    a tenth of those tests' CPU. Bytecode goes to a cache outside the tree instead, so the tree stays
+    as clean as the setting wants it."""
+    if not sys.dont_write_bytecode:
+        return
+    prefix = str(Path(tempfile.gettempdir()) / f"fanbot-pycache-{os.getuid()}")
+    sys.dont_write_bytecode, sys.pycache_prefix = False, prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the xdist workers and the tests' subprocesses
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+
+
+_cache_bytecode_outside_the_tree()
 
 
 @pytest.fixture
