@@ -8,6 +8,8 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
+import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 from bot.client import FanBot, create_bot
 from bot.clock import ManualClock
+from bot.domain.catalogue import Catalogue
 from bot.i18n import Catalogues
 from bot.settings import Settings
 from bot.sharding import LocalIdentifyCoordinator
@@ -26,6 +29,22 @@ from tests.pgcluster import PgCluster, find_bindir
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
+
+
+def _cache_bytecode_outside_the_tree() -> None:
+    """With PYTHONDONTWRITEBYTECODE set, every bot a test starts compiled the cogs from source again
+    (discord.py executes an extension's module afresh on each load), and every subprocess all of bot/:
+    a tenth of those tests' CPU. Bytecode goes to a cache outside the tree instead, so the tree stays
+    as clean as the setting wants it."""
+    if not sys.dont_write_bytecode:
+        return
+    prefix = str(Path(tempfile.gettempdir()) / f"fanbot-pycache-{os.getuid()}")
+    sys.dont_write_bytecode, sys.pycache_prefix = False, prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the xdist workers and the tests' subprocesses
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+
+
+_cache_bytecode_outside_the_tree()
 
 
 @pytest.fixture
@@ -174,11 +193,12 @@ class BotRunner:
     """Starts real FanBots against the double; each one is stopped at the end of the test."""
 
     def __init__(self, double: DiscordDouble, clock: ManualClock, tmp_path: Path, sqlite_template: Path,
-                 i18n: Catalogues) -> None:
+                 i18n: Catalogues, catalogue: Catalogue) -> None:
         self.double = double
         self.clock = clock
         self.sqlite_template = sqlite_template
         self.i18n = i18n
+        self.catalogue = catalogue
         self.settings = Settings(
             database_path=tmp_path / "fanbot.db",
             discord_api_base=double.api_base,
@@ -197,7 +217,8 @@ class BotRunner:
             copy_migrated(self.sqlite_template, settings.database_path)
         db = await Database.connect(url, settings.database_path)
         # The double does not space IDENTIFYs unless a test asks it to, so neither does the bot.
-        options = {"identify": LocalIdentifyCoordinator(0.0, margin=0.0), "i18n": self.i18n, **(bot_options or {})}
+        options = {"identify": LocalIdentifyCoordinator(0.0, margin=0.0), "i18n": self.i18n,
+                   "catalogue": self.catalogue, **(bot_options or {})}
         bot = create_bot(settings, db, clock=self.clock, scheduler_tick=None, **options)
         runner = run_bot(bot, self.double, self.double.token)
         await runner.__aenter__()
@@ -233,10 +254,17 @@ def bot_i18n() -> Catalogues:
     return Catalogues.load()
 
 
+@pytest.fixture(scope="session")
+def bot_catalogue() -> Catalogue:
+    """The star catalogue read once for every bot of the session (it is immutable, and the same file
+    for every bot): its parsing was the largest part of building a bot's services."""
+    return Catalogue.load()
+
+
 @pytest.fixture
 async def start_bot(request, double: DiscordDouble, clock: ManualClock, tmp_path: Path, sqlite_template: Path,
-                    bot_i18n: Catalogues):
-    runner = BotRunner(double, clock, tmp_path, sqlite_template, bot_i18n)
+                    bot_i18n: Catalogues, bot_catalogue: Catalogue):
+    runner = BotRunner(double, clock, tmp_path, sqlite_template, bot_i18n, bot_catalogue)
     if os.environ.get("FANBOT_TEST_DATABASE") == "postgres":
         # The end-to-end tests again, with every bot on PostgreSQL (one clean database per test).
         from bot.settings import Secret

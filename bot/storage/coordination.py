@@ -101,24 +101,35 @@ class PostgresIdentifyCoordinator:
     processes' clocks need not agree) says when that bucket last identified."""
 
     def __init__(self, db: PostgresDatabase, interval: float, *,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 clock: Callable[[], float] | None = None) -> None:
         self._db = db
         self.interval = interval
         self._sleep = sleep
+        # None (the bot): the database's clock. Tests give every coordinator one fake clock, as the
+        # database's is one clock for every process, so the waits asked for are exact.
+        self._clock = clock
 
     async def wait_turn(self, shard_id: int, max_concurrency: int) -> None:
         bucket = shard_id % max(1, max_concurrency)
         key = f"identify_bucket:{bucket}"
         async with self._db.transaction() as tx:
             await tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_CLASS, IDENTIFY_KEY_BASE + bucket))
+            now_sql, now = self._now()
             wait = await tx.fetchval(
-                "SELECT CAST(value AS DOUBLE PRECISION) + ? - EXTRACT(EPOCH FROM clock_timestamp()) "
-                "FROM bot_state WHERE key = ?", (self.interval, key))
+                f"SELECT CAST(value AS DOUBLE PRECISION) + ? - {now_sql} FROM bot_state WHERE key = ?",
+                (self.interval, *now, key))
             if wait is not None and wait > 0:
                 await self._sleep(float(wait))  # still holding the lock: the bucket's next waits behind us
+            now_sql, now = self._now()  # read again: the sleep took time
             await tx.execute(
-                "INSERT INTO bot_state (key, value) VALUES (?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS TEXT)) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key,))
+                f"INSERT INTO bot_state (key, value) VALUES (?, CAST({now_sql} AS TEXT)) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, *now))
+
+    def _now(self) -> tuple[str, tuple[float, ...]]:
+        if self._clock is None:
+            return "EXTRACT(EPOCH FROM clock_timestamp())", ()
+        return "CAST(? AS DOUBLE PRECISION)", (self._clock(),)
 
 
 async def notify_waiting(db: PostgresDatabase) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
-import time
 
 import pytest
 from aiohttp import web
@@ -89,7 +88,9 @@ async def gzipped_feed(request: web.Request) -> web.Response:
 async def drip(request: web.Request) -> web.StreamResponse:
     resp = web.StreamResponse()
     await resp.prepare(request)
-    for _ in range(100):
+    # Five minutes of drip, a byte each 50 ms (always within the read timeout): a fetch that is not cut
+    # off by its total timeout would sit here far past any patience, and then not fail at all.
+    for _ in range(6000):
         await resp.write(b"<")
         await asyncio.sleep(0.05)
     return resp
@@ -306,11 +307,8 @@ async def test_cuts_off_a_server_that_drips_bytes(server):
     session = create_session(_allow_first(port))
     try:
         fetcher = Fetcher(session, FetchLimits(read_timeout=0.3, total_timeout=0.4))
-        started = time.monotonic()
         with pytest.raises(FetchError, match="longer than 0.4 s"):
             await fetcher.fetch(f"{base}/drip")
-        # The drip lasts 5 s; being cut off well before that is what matters (loose bound: CI may be busy).
-        assert time.monotonic() - started < 3
     finally:
         await session.close()
 

@@ -9,6 +9,8 @@ import pytest
 
 from bot.leader import Leadership, leader_lock_for
 from bot.storage.coordination import (
+    IDENTIFY_KEY_BASE,
+    LOCK_CLASS,
     PostgresIdentifyCoordinator,
     PostgresLeaderLock,
     SoleLeader,
@@ -94,41 +96,83 @@ async def test_sqlite_is_always_its_own_leader(tmp_path):
         await db.close()
 
 
+class FakeClock:
+    """The database's clock as every process sees it, moved only by the sleeps the coordinators ask for."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def blocked_on_bucket_lock(db: PostgresDatabase, bucket: int) -> None:
+    """Returns once some session waits for `bucket`'s IDENTIFY lock (each query lets the others run)."""
+    async with asyncio.timeout(10):
+        while not await db.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND classid::bigint = ? AND objid::bigint = ? "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                (LOCK_CLASS, IDENTIFY_KEY_BASE + bucket)):
+            pass
+
+
 async def test_identify_waits_for_its_bucket_across_processes_and_not_for_other_buckets(pg_pair):
     one, two = pg_pair
+    clock = FakeClock(100.0)
     waits: list[tuple[str, float]] = []
-    release = asyncio.Event()
+    asked, release = asyncio.Event(), asyncio.Event()
 
     def sleeper(name: str):
         async def sleep(seconds: float) -> None:
             waits.append((name, seconds))
+            asked.set()
             await release.wait()
+            clock.now += seconds
         return sleep
 
-    a = PostgresIdentifyCoordinator(one, 4.0, sleep=sleeper("a"))
-    b = PostgresIdentifyCoordinator(two, 4.0, sleep=sleeper("b"))
+    a = PostgresIdentifyCoordinator(one, 4.0, sleep=sleeper("a"), clock=clock)
+    b = PostgresIdentifyCoordinator(two, 4.0, sleep=sleeper("b"), clock=clock)
     await a.wait_turn(0, 2)  # bucket 0's first IDENTIFY goes at once
-    assert waits == []
     await b.wait_turn(1, 2)  # bucket 1 never waits for bucket 0
     assert waits == []
 
+    clock.now = 100.5
     second = asyncio.create_task(b.wait_turn(2, 2))  # bucket 0 again, from the other process
-    third = asyncio.create_task(a.wait_turn(0, 2))
+    tasks = [second]
     try:
-        while not waits:
-            await asyncio.sleep(0.01)
-        [(who, seconds)] = waits
-        assert who == "b" and 3.0 < seconds <= 4.0
-        await asyncio.sleep(0.2)
-        assert not third.done() and len(waits) == 1  # holds the bucket's lock while it waits
+        await asyncio.wait_for(asked.wait(), 10)
+        assert waits == [("b", 3.5)]  # the rest of bucket 0's interval, counted from a's IDENTIFY
+        third = asyncio.create_task(a.wait_turn(0, 2))
+        tasks.append(third)
+        await blocked_on_bucket_lock(one, 0)  # third: behind the lock b holds while it waits
+        clock.now = 105.5
+        await asyncio.wait_for(a.wait_turn(3, 2), 10)  # bucket 1 is free meanwhile, and its interval is over
+        assert waits == [("b", 3.5)] and not third.done()
         release.set()
-        await asyncio.wait_for(asyncio.gather(second, third), 10)
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
     finally:
         # On a failed assertion `second` would hold the bucket's lock for ever and `third` its pool
         # connection, so closing the pools (pg_pair) would hang the session instead of reporting.
         release.set()
-        await asyncio.wait_for(asyncio.gather(second, third, return_exceptions=True), 10)
-    assert [w[0] for w in waits] == ["b", "a"] and 3.0 < waits[1][1] <= 4.0  # spaced from b's, not a's first
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    # b identified at 109.0 after its wait; a's turn is spaced a whole interval from that, not from 100.
+    assert waits == [("b", 3.5), ("a", 4.0)]
+
+
+async def test_identify_spacing_runs_on_the_database_clock(pg_pair):
+    one, two = pg_pair
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+    interval = 86400.0  # a day: however slow this machine, the second asks for nearly all of it
+    await PostgresIdentifyCoordinator(one, interval, sleep=sleep).wait_turn(0, 1)
+    await PostgresIdentifyCoordinator(two, interval, sleep=sleep).wait_turn(0, 1)
+    [wait] = waits
+    assert interval - 60 < wait <= interval
+    assert float(await one.fetchval("SELECT value FROM bot_state WHERE key = 'identify_bucket:0'")) == pytest.approx(
+        float(await one.fetchval("SELECT EXTRACT(EPOCH FROM clock_timestamp())")), abs=60)
 
 
 async def test_a_notify_from_one_process_wakes_the_listener_of_another_also_after_it_reconnects(pg_pair):

@@ -131,7 +131,7 @@ async def test_steps_and_transactions_at_once_all_land(any_db):
 
 async def test_backup_while_writing_is_a_consistent_copy(tmp_path):
     db = await Database.open(tmp_path / "live.db")
-    stop = asyncio.Event()
+    stop, under_way = asyncio.Event(), asyncio.Event()
 
     async def keep_writing():
         i = 0
@@ -140,10 +140,12 @@ async def test_backup_while_writing_is_a_consistent_copy(tmp_path):
                 await tx.execute("INSERT INTO bot_state (key, value) VALUES (?, 'a')", (f"w{i}",))
                 await tx.execute("INSERT INTO bot_state (key, value) VALUES (?, 'b')", (f"w{i}b",))
             i += 1
+            if i == 10:
+                under_way.set()
             await asyncio.sleep(0)
 
     writer = asyncio.create_task(keep_writing())
-    await asyncio.sleep(0.05)
+    await under_way.wait()
     await db.backup(tmp_path / "copy.db")
     stop.set()
     await writer
