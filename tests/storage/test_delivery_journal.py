@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -202,3 +203,22 @@ async def test_without_a_news_channel_each_of_two_star_routes_gets_its_stars_sto
     assert await rows_of(any_db, theirs) == [(SONG_CH, "pending"), (HAN_CH, "pending")]
     assert await rows_of(any_db, nobody) == [(None, "pending")]  # waits for a news channel
     assert await repo.channels_with_work(GUILD, NOW) == [SONG_CH, HAN_CH]
+
+
+async def test_when_both_star_routes_move_a_story_keeps_one_row_per_new_channel_and_later_rows_are_routed_too(any_db):
+    repo = AnnouncementRepository(any_db)
+    song, han = await star(any_db, "Song Hye-kyo"), await star(any_db, "Han So-hee")
+    song_new, han_new = 503, 504
+    theirs = await repo.record_story(GUILD, title="Both", link="https://n.example/1", star_ids=[song, han], now=NOW)
+    assert await repo.route_waiting(GUILD, Routing(None, {song: SONG_CH, han: HAN_CH}), NOW) == 2
+    # Recorded after the first routing, so its row comes after both of the first story's rows.
+    hers = await repo.record_story(GUILD, title="Song", link="https://n.example/2", star_ids=[song], now=NOW)
+
+    # The first row moves to #song-new and a new row goes to #han-new; the second row, whose channels all
+    # have their rows now, is dropped, and the rows after it are still routed in the same run.
+    assert await repo.route_waiting(GUILD, Routing(None, {song: song_new, han: han_new}), NOW) == 4
+    assert await rows_of(any_db, theirs) == [(song_new, "pending"), (han_new, "pending")]
+    assert await rows_of(any_db, hers) == [(song_new, "pending")]
+    assert await repo.route_waiting(GUILD, Routing(None, {song: song_new, han: han_new}), NOW) == 0
+    for row in await any_db.fetchall("SELECT story_id, nonce FROM announcements"):
+        assert re.fullmatch(rf"n{row['story_id']}-[0-9a-f]{{10}}", row["nonce"]), row["nonce"]
