@@ -10,7 +10,7 @@ import pytest
 
 from bot.services.announcer import LEASE_TIME
 from bot.settings import Secret
-from tests.cogs.test_announce_e2e import news_server, record
+from tests.cogs.test_announce_e2e import HAN, SONG, news_server, record
 
 
 @pytest.fixture
@@ -19,6 +19,20 @@ async def shared_db(request, db_kind):
     if db_kind == "postgres":
         return {"database_url": Secret(await request.getfixturevalue("pg_cluster").clean_database())}
     return {}
+
+
+async def song_routed(start_bot, server, shared_db):
+    """A bot on the shared database with Song Hye-kyo and Han So-hee followed, and Song Hye-kyo's news
+    routed to a channel of her own, created after the news channel (so a run serves the news channel
+    first). Returns bot, guild id, the two stars, the news channel and hers."""
+    bot = await start_bot(**shared_db)
+    await server.configure(bot)
+    gid = int(server.guild.id)
+    song, han = await bot.services.stars.follow(gid, SONG), await bot.services.stars.follow(gid, HAN)
+    news, song_channel = server.channels["news"], server.guild.add_text_channel("song-hye-kyo")
+    await bot.services.guilds.route_star(gid, "news", song.id, int(song_channel.id))
+    assert int(news.id) < int(song_channel.id)
+    return bot, gid, song, han, news, song_channel
 
 
 async def two_processes(start_bot, server, clock, shared_db):

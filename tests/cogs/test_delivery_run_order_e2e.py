@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.services.announcer import LEASE_TIME
 from bot.storage.leases import LeaseRepository
-from tests.cogs.test_announce_e2e import HAN, SONG, record
-from tests.cogs.test_delivery_leases_e2e import shared_db  # noqa: F401  (the fixture: one database per kind)
+from tests.cogs.test_announce_e2e import SONG, record
+from tests.cogs.test_delivery_leases_e2e import shared_db, song_routed  # noqa: F401  (the fixture: one database per kind)
 from tests.conftest import FanServer
 
 
@@ -34,13 +34,7 @@ async def test_a_server_another_process_is_delivering_is_skipped_and_the_next_se
 
 async def test_a_channel_that_refuses_or_is_paused_holds_up_only_itself_not_the_servers_other_routes(
         start_bot, server, double, clock, shared_db):  # noqa: F811
-    bot = await start_bot(**shared_db)
-    await server.configure(bot)
-    gid = int(server.guild.id)
-    song, han = await bot.services.stars.follow(gid, SONG), await bot.services.stars.follow(gid, HAN)
-    news, song_channel = server.channels["news"], server.guild.add_text_channel("song-hye-kyo")
-    await bot.services.guilds.route_star(gid, "news", song.id, int(song_channel.id))
-    assert int(news.id) < int(song_channel.id)  # the news channel comes first in a run
+    bot, gid, song, han, news, song_channel = await song_routed(start_bot, server, shared_db)
 
     double.fail_channel(news, 403)
     await record(bot, server, clock, "Song Hye-kyo and Han So-hee in Seoul", [song, han])
@@ -81,13 +75,7 @@ async def test_a_process_takes_delivery_leases_only_for_the_servers_of_its_own_s
 
 async def test_a_channel_waiting_out_a_discord_server_error_holds_up_only_itself(start_bot, server, double, clock,
                                                                                   shared_db):  # noqa: F811
-    bot = await start_bot(**shared_db)
-    await server.configure(bot)
-    gid = int(server.guild.id)
-    song, han = await bot.services.stars.follow(gid, SONG), await bot.services.stars.follow(gid, HAN)
-    news, song_channel = server.channels["news"], server.guild.add_text_channel("song-hye-kyo")
-    await bot.services.guilds.route_star(gid, "news", song.id, int(song_channel.id))
-    assert int(news.id) < int(song_channel.id)
+    bot, gid, song, han, news, song_channel = await song_routed(start_bot, server, shared_db)
 
     double.fail_channel(news, 503)
     await record(bot, server, clock, "Song Hye-kyo and Han So-hee in Seoul", [song, han])

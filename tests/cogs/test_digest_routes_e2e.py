@@ -4,8 +4,8 @@ and PostgreSQL (issue 12: what the rewritten delivery code left unpinned)."""
 from __future__ import annotations
 
 from bot.i18n import Catalogues
-from tests.cogs.test_announce_e2e import HAN, SONG, record
-from tests.cogs.test_delivery_leases_e2e import shared_db  # noqa: F401  (the fixture: one database per kind)
+from tests.cogs.test_announce_e2e import SONG, record
+from tests.cogs.test_delivery_leases_e2e import shared_db, song_routed  # noqa: F401  (the fixture: one database per kind)
 
 
 def digests(double, channel):
@@ -16,13 +16,7 @@ def digests(double, channel):
 
 async def test_an_interrupted_digest_is_resent_in_its_own_channel_never_in_another_routes(
         start_bot, server, double, clock, shared_db):  # noqa: F811
-    bot = await start_bot(**shared_db)
-    await server.configure(bot)
-    gid = int(server.guild.id)
-    song, han = await bot.services.stars.follow(gid, SONG), await bot.services.stars.follow(gid, HAN)
-    news, song_channel = server.channels["news"], server.guild.add_text_channel("song-hye-kyo")
-    await bot.services.guilds.route_star(gid, "news", song.id, int(song_channel.id))
-    assert int(news.id) < int(song_channel.id)  # the news channel is served first in a run
+    bot, gid, song, han, news, song_channel = await song_routed(start_bot, server, shared_db)
     repo = bot.services.announcer.repo
     for n in range(4):  # each goes to Song Hye-kyo's channel and, for Han So-hee, to the news channel
         await record(bot, server, clock, f"Song Hye-kyo and Han So-hee story {n}", [song, han])
