@@ -10,7 +10,6 @@ import pytest
 
 from bot.error_text import ERROR_TEXT, error_text
 from bot.errors import UserError
-from bot.i18n import Catalogues
 from bot.notice_text import NOTICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,18 +60,17 @@ def test_every_notice_code_has_a_sentence():
 
 
 @pytest.mark.parametrize("code", sorted(ERROR_TEXT))
-def test_each_sentence_renders_in_both_languages_with_its_data(code):
+def test_each_sentence_renders_in_both_languages_with_its_data(code, bot_i18n):
     template = ERROR_TEXT[code]
     english = template[0] if isinstance(template, tuple) else template
     fields = {name: 2 for name in re.findall(r"\{(\w+)\}", english)}
-    catalogues = Catalogues.load()
-    for lang in (catalogues.english, catalogues.get("ko")):
+    for lang in (bot_i18n.english, bot_i18n.get("ko")):
         text = error_text(lang, code, fields)
         assert text and "{" not in text
 
 
-def test_data_from_fans_stays_inert_in_an_error():
-    lang = Catalogues.load().get("ko")
+def test_data_from_fans_stays_inert_in_an_error(bot_i18n):
+    lang = bot_i18n.get("ko")
     error = UserError("star.not_followed", name="@everyone <@&123> **x**")
     text = error_text(lang, error.code, error.data)
     assert "@everyone" not in text and "<@&123>" not in text and "**x**" not in text
