@@ -21,11 +21,14 @@ class FanbotTranslator(app_commands.Translator):
     """Localisations for every language fanbot has a catalogue for; None (Discord shows English) otherwise."""
 
     def __init__(self, catalogues: Catalogues) -> None:
-        self._catalogues = catalogues
+        # discord.py asks once per string and Discord locale, and most locales have no catalogue:
+        # one dict lookup answers those.
+        self._langs = {locale: lang for locale in discord.Locale
+                       if (lang := catalogues.exact(locale.value)) is not None}
 
     async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContextTypes) -> str | None:
-        lang = self._catalogues.exact(locale.value)
+        lang = self._langs.get(locale)
         if lang is None:
             return None
         if context.location in (Where.command_name, Where.group_name):
