@@ -71,6 +71,36 @@ class FanbotTree(app_commands.CommandTree["FanBot"]):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
 
+    async def payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """What a sync sends: every command's JSON, with the localisations the translator gives."""
+        commands_ = self._get_all_commands(guild=guild)
+        if self.translator is None:
+            return [c.to_dict(self) for c in commands_]
+        return [await c.get_translated_payload(self, self.translator) for c in commands_]
+
+    async def sync(self, *, guild: discord.abc.Snowflake | None = None,
+                   payload: list[dict[str, Any]] | None = None) -> list[app_commands.AppCommand]:
+        """discord.py 2.7's CommandTree.sync, able to send a payload already built for the sync hash.
+
+        Translating the tree asks the translator once per string and Discord locale (about 30), the
+        largest cost of a start; building it once for the hash and again for the sync doubled that.
+        """
+        if self.client.application_id is None:
+            raise app_commands.MissingApplicationID
+        if payload is None:
+            payload = await self.payload(guild)
+        http = self.client.http
+        try:
+            if guild is None:
+                data = await http.bulk_upsert_global_commands(self.client.application_id, payload=payload)
+            else:
+                data = await http.bulk_upsert_guild_commands(self.client.application_id, guild.id, payload=payload)
+        except discord.HTTPException as error:
+            if error.status == 400 and error.code == 50035:  # Invalid Form Body: name the command at fault
+                raise app_commands.CommandSyncFailure(error, self._get_all_commands(guild=guild)) from None
+            raise
+        return [app_commands.AppCommand(data=d, state=self._state) for d in data]
+
 
 class FanBot(commands.Bot):
     """The discord.py bot with its dependencies passed in: settings, database, clock, catalogues, services."""
@@ -170,11 +200,7 @@ class FanBot(commands.Bot):
 
     async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """What a sync would send, localisations included, so a changed translation is synced too."""
-        translator = self.tree.translator
-        commands_ = self.tree._get_all_commands(guild=guild)
-        if translator is None:
-            return [c.to_dict(self.tree) for c in commands_]
-        return [await c.get_translated_payload(self.tree, translator) for c in commands_]
+        return await self.tree.payload(guild)
 
     async def sync_commands(self, *, force: bool) -> bool:
         """Register commands with Discord if the tree changed since the last sync (or if forced)."""
@@ -189,7 +215,7 @@ class FanBot(commands.Bot):
             log.info("command tree unchanged since last sync; not registering again")
             self.last_synced = False
             return False
-        synced = await self.tree.sync(guild=guild)
+        synced = await self.tree.sync(guild=guild, payload=payload)
         await self.services.state.set(COMMAND_HASH_KEY, digest)
         log.info("registered %d commands (%s)", len(synced), scope)
         self.last_synced = True

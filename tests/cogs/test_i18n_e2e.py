@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from discord import app_commands
+
 from tests.conftest import FanServer
 
 
@@ -37,6 +40,37 @@ async def test_a_changed_translation_is_synced_again(start_bot, double, monkeypa
     lang = bot.i18n.get("ko")
     monkeypatch.setitem(lang._cache, "Stop following a star", "스타 언팔로우")
     assert await bot.sync_commands(force=False) and double.sync_count == before + 1
+
+
+async def test_a_sync_sends_the_payload_it_hashed_and_translates_the_tree_once(start_bot, double):
+    bot = await start_bot()
+    translator = bot.tree.translator
+    asked = 0
+    translate = translator.translate
+
+    async def counting(*args: Any) -> str | None:
+        nonlocal asked
+        asked += 1
+        return await translate(*args)
+
+    translator.translate = counting  # discord.py calls self.translate, so the instance attribute wins
+    payload = await bot.command_payload(None)
+    per_build, asked = asked, 0
+    assert await bot.sync_commands(force=True)
+    assert per_build > 1000 and asked == per_build  # one build for the hash and the PUT, not one each
+    sent = double.find_requests("PUT", r"/applications/\d+/commands")[-1]
+    assert sent.json == payload and double.commands[None]["stars"]["description"] == "The stars this server follows"
+
+
+async def test_a_translation_discord_refuses_fails_the_sync_naming_the_command(start_bot, double, monkeypatch):
+    bot = await start_bot()
+    before = double.sync_count
+    # Discord refuses an option name with a space in it (50035), as the double does.
+    monkeypatch.setitem(bot.i18n.get("ko")._cache, ("option name", "star"), "두 단어")
+    with pytest.raises(app_commands.CommandSyncFailure) as caught:
+        await bot.sync_commands(force=True)
+    assert caught.value.status == 400 and caught.value.code == 50035
+    assert double.sync_count == before and "스타" in str(double.commands[None])  # the old commands stand
 
 
 async def test_ja_and_pt_br_fans_read_english_and_a_ko_fan_reads_korean(start_bot, server: FanServer):
