@@ -109,7 +109,9 @@ class PgCluster:
         self._numbers = itertools.count(1)
 
     def url(self, database: str = "postgres", password: str = PASSWORD) -> str:
-        return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{database}"
+        # The throwaway cluster has no TLS. Without sslmode asyncpg "prefers" TLS: every connection
+        # would build an SSL context (loading the system's CA certificates) only to be told no.
+        return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
     def _tool(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([*self._as, str(self.bindir / name), *args], check=check, capture_output=True,
