@@ -38,7 +38,8 @@ def test_reads_every_ipv4_spelling_getaddrinfo_accepts(host, expected):
     assert (str(parsed) if parsed else None) == expected
 
 
-@pytest.mark.parametrize("host", ["1.2.3.4.5", "256.1.1.1", "1.2.3.0x100", "example.123", "08.1.1.1"])
+# "1_0" is a hostname label (check_url lets "_" through) that Python's int() would read as 10.
+@pytest.mark.parametrize("host", ["1.2.3.4.5", "256.1.1.1", "1.2.3.0x100", "example.123", "08.1.1.1", "1_0.0.0.1"])
 def test_refuses_hosts_that_look_numeric_but_are_not_addresses(host):
     with pytest.raises(UnsafeURL):
         parse_ip_literal(host)
@@ -114,6 +115,15 @@ async def test_resolver_fails_when_no_answer_is_allowed():
     resolver = GuardedResolver(AddressPolicy(), FixedResolver("10.0.0.5", "::1"))
     with pytest.raises(BlockedAddressError, match="rebind.example resolves to 10.0.0.5, a private address"):
         await resolver.resolve("rebind.example", 80)
+
+
+@pytest.mark.parametrize("answers", [(), ("not-an-address",)], ids=["no answer", "no address"])
+async def test_a_name_that_resolves_to_no_usable_address_is_refused_naming_the_host(answers):
+    resolver = GuardedResolver(AddressPolicy(), FixedResolver(*answers))
+    with pytest.raises(BlockedAddressError) as caught:
+        await resolver.resolve("empty.example", 80)
+    assert caught.value.code == "address.resolves_nothing" and caught.value.data == {"host": "empty.example"}
+    assert str(caught.value) == "refused: empty.example resolves to nothing usable, not a public address"
 
 
 async def test_resolver_allows_everything_when_private_networks_are_allowed():
