@@ -27,7 +27,15 @@ from bot.storage.database import Database
 from tests.discord_double import Channel, DiscordDouble, InteractionHandle, Member, Perm, run_bot
 from tests.pgcluster import PgCluster, find_bindir
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+def _shared_corpus() -> Path:
+    """`../shared/corpus` beside the project root; mutmut runs the tests from its copy in `mutants/`."""
+    root = Path(__file__).resolve().parents[1]
+    beside = root.parent.parent if root.name == "mutants" else root.parent
+    return beside / "shared" / "corpus"
+
+
+CORPUS = _shared_corpus()
 CHANNEL_KINDS = ("news", "polls", "media", "birthdays", "modlog")
 
 

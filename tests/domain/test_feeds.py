@@ -17,9 +17,9 @@ from bot.domain.feeds import (
     parse_feed,
 )
 from bot.errors import FeedError
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FEEDS = PROJECT_ROOT.parent / "shared" / "corpus" / "feeds"
+FEEDS = SHARED_CORPUS / "feeds"
 CORPUS = sorted(p for p in FEEDS.glob("*/*") if not p.name.endswith(".src.txt")) if FEEDS.is_dir() else []
 TAG = re.compile(r"</?(p|b|i|a|div|span|br|img|script|pre)\b", re.IGNORECASE)
 needs_corpus = pytest.mark.skipif(not CORPUS, reason=f"feed corpus not found at {FEEDS}")

@@ -9,9 +9,8 @@ import pytest
 
 from bot.domain.catalogue import Catalogue
 from bot.domain.matcher import NameRule, StarMatcher, plain_text
+from tests.conftest import CORPUS
 
-PROJECT = Path(__file__).resolve().parents[2]
-CORPUS = PROJECT.parent / "shared" / "corpus"
 EXTRA = Path(__file__).resolve().parent / "data" / "headlines_extra.jsonl"
 # The labelled sets name only these stars; matches of other catalogue stars are neither right nor wrong.
 LABELLED = {"Song Hye-kyo", "Han So-hee", "Kim Go-eun", "Jun Ji-hyun", "Park Shin-hye", "IU", "Suzy"}

@@ -11,10 +11,11 @@ import pytest
 from bot.domain.catalogue import Catalogue
 from bot.domain.stars import Star
 from bot.services.matching import NewsMatcher
+from tests.conftest import CORPUS
 
 HERE = Path(__file__).resolve().parent
 EXTRA = HERE.parent / "domain" / "data" / "headlines_extra.jsonl"
-DEV = HERE.parents[2] / "shared" / "corpus" / "headlines-dev.jsonl"
+DEV = CORPUS / "headlines-dev.jsonl"
 SERVERS = 150
 EDITED = 7  # this server gave Song Hye-kyo an alias of its own
 
@@ -78,7 +79,7 @@ async def test_every_server_gets_what_its_own_stars_alone_would_match(catalogue:
             else:
                 assert [names[s] for s in got] == like_first, text
         matched += bool(named)
-    assert matched >= 200
+    assert matched >= len(texts) // 2  # most texts name a star, so the comparisons above were not vacuous
 
 
 async def test_a_typo_still_matches_when_many_servers_follow_her(catalogue: Catalogue) -> None:
