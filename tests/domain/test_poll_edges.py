@@ -18,6 +18,7 @@ from bot.domain.polls import (
     clean_project,
     clean_question,
     pairing_label,
+    parse_duration,
     parse_pairings,
     rank_leaderboard,
     tally,
@@ -93,6 +94,32 @@ def test_a_bad_pairing_is_named_by_its_number_and_shown_without_control_characte
     with pytest.raises(UserError) as caught:
         parse_pairings(long_name)
     assert caught.value.data["text"] == "N" * 60
+
+
+@pytest.mark.parametrize("text", [None, ""])
+def test_no_pairings_at_all_ask_for_pairings(text):
+    with pytest.raises(UserError) as caught:
+        parse_pairings(text)
+    assert caught.value.code == "pairings.none"
+
+
+def test_too_few_pairings_say_how_many_were_given_and_how_many_are_needed():
+    with pytest.raises(UserError) as caught:
+        check_options([Pairing(1, 2)])
+    assert (caught.value.code, caught.value.data) == ("pairings.too_few", {"n": 1, "minimum": 2})
+
+
+def test_a_duration_not_understood_is_quoted_back_without_control_characters_and_cut_to_twenty():
+    with pytest.raises(UserError) as caught:
+        parse_duration("  \x1b[2Jsoon, " + "very " * 10)
+    assert (caught.value.code, caught.value.data) == ("duration.invalid", {"text": "[2Jsoon, very very v"})
+
+
+@pytest.mark.parametrize("text", [None, "", "  \n\t "])
+def test_an_empty_question_is_refused_as_empty(text):
+    with pytest.raises(UserError) as caught:
+        clean_question(text)
+    assert caught.value.code == "question.empty"
 
 
 def test_question_line_breaks_are_kept_but_never_more_than_one_blank_line():
