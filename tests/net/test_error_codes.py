@@ -4,7 +4,6 @@ English is the error's own message to the byte, the Korean has no English senten
 from __future__ import annotations
 
 import ast
-import ipaddress
 import re
 import socket
 from pathlib import Path
@@ -17,7 +16,7 @@ from bot.domain.feeds import parse_feed
 from bot.error_text import ADDRESS_REASONS, ERROR_TEXT, error_text
 from bot.errors import DiagnosedError, FeedError, FetchError, UnsafeURL
 from bot.i18n import Catalogues
-from bot.net.addresses import REASONS, AddressPolicy, BlockedAddressError, Refusal, check_url
+from bot.net.addresses import REASONS, AddressPolicy, BlockedAddressError, GuardedResolver, check_url
 from bot.net.fetcher import Fetcher, FetchLimits, create_session
 
 CATALOGUES = Catalogues.load()
@@ -93,19 +92,45 @@ def test_a_document_that_is_no_feed_reads_in_both_languages(body, code):
     assert_readable_in_both(caught.value)
 
 
-# The errors are built inside the test, not at collection: mutmut links a test only to what it calls.
+class ByName(AbstractResolver):
+    """Answers each host name with the addresses listed for it, and nothing for any other name."""
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [{"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+                for a in self.answers.get(host, [])]
+
+    async def close(self):
+        pass
+
+
+DNS = ByName({
+    "rebind.example": ["10.0.0.5", "127.0.0.1"],
+    "six.example": ["::ffff:10.0.0.5"],
+    "junk.example": ["not-an-address"],
+})
+
+
 @pytest.mark.parametrize(
-    ("args", "code"),
+    ("host", "code", "data", "message"),
     [
-        (("rebind.example", "10.0.0.5", Refusal("private")), "address.resolves_blocked"),
-        (("six.example", "::ffff:a00:5", Refusal("private", ipaddress.IPv4Address("10.0.0.5"))),
-         "address.resolves_blocked_wrapped"),
-        (("empty.example", None, None), "address.resolves_nothing"),
+        ("rebind.example", "address.resolves_blocked", {"host": "rebind.example", "ip": "10.0.0.5", "reason": "private"},
+         "refused: rebind.example resolves to 10.0.0.5, a private address"),
+        ("six.example", "address.resolves_blocked_wrapped",
+         {"host": "six.example", "ip": "::ffff:a00:5", "reason": "private", "embedded": "10.0.0.5"},
+         "refused: six.example resolves to ::ffff:a00:5, an IPv6 form of 10.0.0.5, a private address"),
+        ("junk.example", "address.resolves_nothing", {"host": "junk.example"},
+         "refused: junk.example resolves to nothing usable, not a public address"),
     ],
 )
-def test_a_dns_refusal_keeps_its_message_and_gains_a_code(args, code):
-    error = BlockedAddressError(*args)
-    assert error.code == code
+async def test_a_dns_refusal_names_the_first_refused_answer_with_a_code_readable_in_both(host, code, data, message):
+    # Built inside the test, by the resolver, so that the test is the one that reaches the error's code.
+    with pytest.raises(BlockedAddressError) as caught:
+        await GuardedResolver(AddressPolicy(), DNS).resolve(host, 80)
+    error = caught.value
+    assert (error.host, error.code, error.data, error.message, str(error)) == (host, code, data, message, message)
     assert_readable_in_both(UnsafeURL(error.message, error.code, **error.data))
 
 
