@@ -83,6 +83,13 @@ def test_other_people_and_inner_words_do_not_match(text: str) -> None:
     assert shk().match(text) == []
 
 
+@pytest.mark.parametrize("text", ["SongHyeKyoFans gather at #kdrama", "Look: SongHyeKyoFans at #kdrama", "Meet SongHyeKyoFans @ the show"])
+def test_only_a_hashtag_or_handle_is_split_at_its_capitals(text: str) -> None:
+    # A '#' or '@' elsewhere in the text must not make every glued word a run of names.
+    assert shk().match(text) == []
+    assert shk().match(text.replace("SongHyeKyo", "#SongHyeKyo", 1)) == ["shk"]
+
+
 def test_text_may_only_split_a_name_where_the_name_has_a_break() -> None:
     m = small(hgi=["Han Ga-in"])
     assert m.match("Han Ga In and Han Gain") == ["hgi"]
