@@ -90,6 +90,12 @@ def test_only_a_hashtag_or_handle_is_split_at_its_capitals(text: str) -> None:
     assert shk().match(text.replace("SongHyeKyo", "#SongHyeKyo", 1)) == ["shk"]
 
 
+@pytest.mark.parametrize("written", ["#송혜교", "@송혜교", "#Song Hye-kyo"])
+def test_a_name_written_as_a_hashtag_or_handle_matches_the_bare_name(written: str) -> None:
+    matcher = small(shk=[written])
+    assert matcher.match("배우 송혜교가 돌아왔다" if "송" in written else "Song Hye-kyo returns") == ["shk"]
+
+
 def test_text_may_only_split_a_name_where_the_name_has_a_break() -> None:
     m = small(hgi=["Han Ga-in"])
     assert m.match("Han Ga In and Han Gain") == ["hgi"]
