@@ -96,6 +96,12 @@ def test_a_name_written_as_a_hashtag_or_handle_matches_the_bare_name(written: st
     assert matcher.match("배우 송혜교가 돌아왔다" if "송" in written else "Song Hye-kyo returns") == ["shk"]
 
 
+def test_names_in_other_scripts_or_without_letters_are_left_out_not_an_error() -> None:
+    matcher = small(shk=["Song Hye-kyo", "ソン・ヘギョ", "宋慧喬", "---"])
+    assert matcher.match("Song Hye-kyo returns") == ["shk"]
+    assert matcher.match("ソン・ヘギョ 宋慧喬") == []
+
+
 def test_text_may_only_split_a_name_where_the_name_has_a_break() -> None:
     m = small(hgi=["Han Ga-in"])
     assert m.match("Han Ga In and Han Gain") == ["hgi"]
