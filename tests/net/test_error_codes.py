@@ -123,6 +123,8 @@ DNS = ByName({
          "refused: six.example resolves to ::ffff:a00:5, an IPv6 form of 10.0.0.5, a private address"),
         ("junk.example", "address.resolves_nothing", {"host": "junk.example"},
          "refused: junk.example resolves to nothing usable, not a public address"),
+        ("empty.example", "address.resolves_nothing", {"host": "empty.example"},  # no answer at all
+         "refused: empty.example resolves to nothing usable, not a public address"),
     ],
 )
 async def test_a_dns_refusal_names_the_first_refused_answer_with_a_code_readable_in_both(host, code, data, message):
