@@ -59,8 +59,9 @@ async def run_check(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     catalogue: Catalogue | None = None,
+    i18n: Catalogues | None = None,
 ) -> int:
-    english = Catalogues.load().english  # the command line speaks the catalogue's source text
+    english = (i18n or Catalogues.load()).english  # the command line speaks the catalogue's source text
     try:
         story_filter = StoryFilter(parse_phrases(include, which="include"), parse_phrases(exclude, which="exclude"))
     except UserError as exc:
