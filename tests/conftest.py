@@ -55,6 +55,19 @@ def _cache_bytecode_outside_the_tree() -> None:
 _cache_bytecode_outside_the_tree()
 
 
+def _no_system_certificates() -> None:
+    """Every process that imports aiohttp builds two TLS contexts at import, each loading the system's
+    CA bundle: 70 ms of CPU in each xdist worker and each `python -m bot` a test starts. Nothing in
+    the suite speaks TLS (the double, the feed servers and PostgreSQL are plain local sockets), so the
+    tests' processes are pointed at no certificates; a test that did use TLS would fail to verify,
+    not pass unchecked."""
+    os.environ.setdefault("SSL_CERT_FILE", os.path.join(tempfile.gettempdir(), "fanbot-tests-no-certificates"))
+    os.environ.setdefault("SSL_CERT_DIR", os.environ["SSL_CERT_FILE"])
+
+
+_no_system_certificates()
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
