@@ -68,6 +68,16 @@ def _no_system_certificates() -> None:
 _no_system_certificates()
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker more than the cores this process may use. A worker waiting on PostgreSQL,
+    a `python -m bot` subprocess or a lease running out leaves its core idle, and the extra worker
+    fills it (measured in benchmarks/README.md, bench_suite.py)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 1
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
