@@ -59,10 +59,11 @@ def _no_system_certificates() -> None:
     """Every process that imports aiohttp builds two TLS contexts at import, each loading the system's
     CA bundle: 70 ms of CPU in each xdist worker and each `python -m bot` a test starts. Nothing in
     the suite speaks TLS (the double, the feed servers and PostgreSQL are plain local sockets), so the
-    tests' processes are pointed at no certificates; a test that did use TLS would fail to verify,
-    not pass unchecked."""
-    os.environ.setdefault("SSL_CERT_FILE", os.path.join(tempfile.gettempdir(), "fanbot-tests-no-certificates"))
-    os.environ.setdefault("SSL_CERT_DIR", os.environ["SSL_CERT_FILE"])
+    tests' processes are pointed at no certificates, also where the machine's environment names a
+    bundle (OpenSSL reads SSL_CERT_FILE and SSL_CERT_DIR); a test that did use TLS would fail to
+    verify, not pass unchecked."""
+    nowhere = os.path.join(tempfile.gettempdir(), "fanbot-tests-no-certificates")
+    os.environ["SSL_CERT_FILE"] = os.environ["SSL_CERT_DIR"] = nowhere
 
 
 _no_system_certificates()
