@@ -6,6 +6,9 @@ Each revision is cloned into a temp folder with its own venv (as `.ci/run` does 
 the two suites then run in turn, round after round, so both see the same machine load. CPU is the
 user+sys time of pytest and every process it waited for (workers, `python -m bot`, initdb); the
 PostgreSQL servers the tests start are daemons and are not counted. Prints medians.
+
+Each run is preceded by a fixed pure-Python loop, timed: on a shared virtual machine the CPU's speed
+can change by half within minutes, and this figure shows when it did.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ def checkout(rev: str, into: Path) -> Path:
     return into
 
 
+def gauge() -> float:
+    """Seconds for a fixed pure-Python loop in a fresh interpreter: the machine's speed right now."""
+    code = "import time\nt = time.perf_counter()\nn = 0\nfor i in range(10**7):\n    n += i\nprint(time.perf_counter() - t)"
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
 def run_suite(clone: Path) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds, pytest's summary line) of one run of the README's test command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -66,9 +75,11 @@ def main() -> None:
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in clones}
         for round_ in range(args.rounds):
             for name, clone in clones.items():
+                speed = gauge()
                 wall, cpu, summary = run_suite(clone)
                 figures[name].append((wall, cpu))
-                print(f"round {round_ + 1} {name}: {wall:5.1f} s wall, {cpu:5.1f} s CPU ({summary})", flush=True)
+                print(f"round {round_ + 1} {name}: {wall:5.1f} s wall, {cpu:5.1f} s CPU ({summary}); "
+                      f"speed gauge {speed:.2f} s", flush=True)
     load = os.getloadavg()[0]
     print(f"\nmedians over {args.rounds} rounds (load average at the end: {load:.1f}, {os.cpu_count()} CPUs):")
     for name, rows in figures.items():
