@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 
 import pytest
-from aiohttp.abc import AbstractResolver
 
 from bot.errors import UnsafeURL
 from bot.net.addresses import (
@@ -17,6 +15,7 @@ from bot.net.addresses import (
     check_url,
     parse_ip_literal,
 )
+from tests.net.dns import FakeDNS
 
 
 @pytest.mark.parametrize(
@@ -91,32 +90,18 @@ def test_hostnames_pass_the_literal_check_and_are_idna_encoded():
     assert check_url("https://Bücher.example/x", AddressPolicy()).raw_host == "xn--bcher-kva.example"
 
 
-class FixedResolver(AbstractResolver):
-    def __init__(self, *addresses: str) -> None:
-        self.addresses = addresses
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        return [
-            {"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
-            for a in self.addresses
-        ]
-
-    async def close(self):
-        pass
-
-
 async def test_resolver_drops_refused_answers_and_keeps_public_ones():
-    resolver = GuardedResolver(AddressPolicy(), FixedResolver("127.0.0.1", "8.8.8.8", "fe80::1%2"))
+    resolver = GuardedResolver(AddressPolicy(), FakeDNS("127.0.0.1", "8.8.8.8", "fe80::1%2"))
     answers = await resolver.resolve("mixed.example", 80)
     assert [a["host"] for a in answers] == ["8.8.8.8"]
 
 
 async def test_resolver_fails_when_no_answer_is_allowed():
-    resolver = GuardedResolver(AddressPolicy(), FixedResolver("10.0.0.5", "::1"))
+    resolver = GuardedResolver(AddressPolicy(), FakeDNS("10.0.0.5", "::1"))
     with pytest.raises(BlockedAddressError, match="rebind.example resolves to 10.0.0.5, a private address"):
         await resolver.resolve("rebind.example", 80)
 
 
 async def test_resolver_allows_everything_when_private_networks_are_allowed():
-    resolver = GuardedResolver(AddressPolicy(allow_private=True), FixedResolver("10.0.0.5"))
+    resolver = GuardedResolver(AddressPolicy(allow_private=True), FakeDNS("10.0.0.5"))
     assert len(await resolver.resolve("intranet.example", 80)) == 1

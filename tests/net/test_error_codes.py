@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import ast
 import re
-import socket
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.abc import AbstractResolver
 
 from bot.domain.feeds import parse_feed
 from bot.error_text import ADDRESS_REASONS, ERROR_TEXT, error_text
@@ -18,6 +16,7 @@ from bot.errors import DiagnosedError, FeedError, FetchError, UnsafeURL
 from bot.i18n import Catalogues
 from bot.net.addresses import REASONS, AddressPolicy, BlockedAddressError, GuardedResolver, check_url
 from bot.net.fetcher import Fetcher, FetchLimits, create_session
+from tests.net.dns import FakeDNS
 
 CATALOGUES = Catalogues.load()
 ENGLISH = CATALOGUES.english
@@ -92,21 +91,7 @@ def test_a_document_that_is_no_feed_reads_in_both_languages(body, code):
     assert_readable_in_both(caught.value)
 
 
-class ByName(AbstractResolver):
-    """Answers each host name with the addresses listed for it, and nothing for any other name."""
-
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        return [{"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
-                for a in self.answers.get(host, [])]
-
-    async def close(self):
-        pass
-
-
-DNS = ByName({
+DNS = FakeDNS(by_name={
     "rebind.example": ["10.0.0.5", "127.0.0.1"],
     "six.example": ["::ffff:10.0.0.5"],
     "junk.example": ["not-an-address"],
@@ -136,17 +121,6 @@ async def test_a_dns_refusal_names_the_first_refused_answer_with_a_code_readable
     assert_readable_in_both(UnsafeURL(error.message, error.code, **error.data))
 
 
-class Fixed(AbstractResolver):
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        return [{"hostname": host, "host": self.address, "port": port, "family": family, "proto": 0, "flags": 0}]
-
-    async def close(self):
-        pass
-
-
 async def nowhere(request: web.Request) -> web.Response:
     return web.Response(status=302)  # a redirect with no Location
 
@@ -174,7 +148,7 @@ async def local():
     await site.start()
     port = runner.addresses[0][1]
     session = create_session(AddressPolicy(extra_allowed=frozenset({("127.0.0.1", port)})),
-                             resolver=Fixed("10.1.2.3"))
+                             resolver=FakeDNS("10.1.2.3"))
     yield Fetcher(session, FetchLimits(connect_timeout=1, read_timeout=1, total_timeout=3, max_bytes=1024)), port
     await session.close()
     await runner.cleanup()
@@ -206,7 +180,6 @@ async def test_a_host_resolving_to_a_private_address_is_refused_in_both_language
     assert caught.value.code == "address.resolves_blocked"
     assert str(caught.value) == "refused: rebind.example resolves to 10.1.2.3, a private address"
     assert assert_readable_in_both(caught.value) == "rebind.example의 IP가 사설 주소(10.1.2.3)라서 거부했어요"
-
 
 
 def _code_is_known(node: ast.expr | None) -> bool:

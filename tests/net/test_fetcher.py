@@ -8,11 +8,11 @@ import socket
 
 import pytest
 from aiohttp import web
-from aiohttp.abc import AbstractResolver
 
 from bot.errors import FetchError, UnsafeURL
 from bot.net.addresses import AddressPolicy
 from bot.net.fetcher import Fetcher, FetchLimits, MiB, create_session
+from tests.net.dns import FakeDNS
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Local news</title><link>http://example.com/</link>
@@ -242,21 +242,10 @@ async def test_refuses_forbidden_urls_before_connecting(url):
         await session.close()
 
 
-class TableResolver(AbstractResolver):
-    """DNS with a fixed answer, like a rebinding attacker's name server pointing at loopback."""
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        return [
-            {"hostname": host, "host": "127.0.0.1", "port": port, "family": socket.AF_INET, "proto": 0, "flags": 0}
-        ]
-
-    async def close(self):
-        pass
-
-
 async def test_filters_dns_answers_so_a_name_cannot_lead_to_loopback(server):
     _app, _base, port = server
-    session = create_session(AddressPolicy(), resolver=TableResolver())
+    # A rebinding attacker's name server: a public-looking name that answers loopback.
+    session = create_session(AddressPolicy(), resolver=FakeDNS("127.0.0.1"))
     try:
         with pytest.raises(UnsafeURL, match="feeds.example resolves to 127.0.0.1, a loopback address"):
             await Fetcher(session).fetch(f"http://feeds.example:{port}/feed")

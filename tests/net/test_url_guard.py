@@ -10,7 +10,6 @@ import ipaddress
 import socket
 
 import pytest
-from aiohttp.abc import AbstractResolver
 
 from bot.errors import UnsafeURL
 from bot.net.addresses import (
@@ -31,25 +30,12 @@ def _teredo(client: str) -> str:
     server = int(ipaddress.IPv4Address("65.54.227.120"))
     obfuscated = int(ipaddress.IPv4Address(client)) ^ 0xFFFFFFFF
     return str(ipaddress.IPv6Address((0x20010000 << 96) | (server << 64) | obfuscated))
-
-
-class PublicForAnyHost(AbstractResolver):
-    """Answers every name with a public address and remembers which names it was asked."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        self.asked.append(host)
-        return [{"hostname": host, "host": PUBLIC, "port": port, "family": socket.AF_INET, "proto": 0, "flags": 0}]
-
-    async def close(self):
-        pass
+from tests.net.dns import FakeDNS
 
 
 @pytest.fixture
 async def guarded():
-    resolver = PublicForAnyHost()
+    resolver = FakeDNS(PUBLIC)
     session = create_session(AddressPolicy(), resolver=resolver)
     # Short limits: should a check be missing, the test fails on a quick connect error, not a hang.
     yield Fetcher(session, FetchLimits(connect_timeout=0.5, read_timeout=0.5, total_timeout=1)), resolver
@@ -197,24 +183,8 @@ def test_refuses_numbers_just_past_each_limit(host):
         parse_ip_literal(host)
 
 
-class Recording(AbstractResolver):
-    """Answers with fixed addresses and remembers each question (host, port, family)."""
-
-    def __init__(self, *addresses: str) -> None:
-        self.addresses = addresses
-        self.asked: list[tuple[str, int, int]] = []
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        self.asked.append((host, port, family))
-        return [{"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
-                for a in self.addresses]
-
-    async def close(self):
-        pass
-
-
 async def test_the_resolver_asks_the_inner_one_exactly_what_it_was_asked():
-    inner = Recording(PUBLIC)
+    inner = FakeDNS(PUBLIC)
     answers = await GuardedResolver(AddressPolicy(), inner).resolve("feeds.example", 443, socket.AF_INET6)
     assert [a["host"] for a in answers] == [PUBLIC]
     assert inner.asked == [("feeds.example", 443, socket.AF_INET6)]
@@ -222,19 +192,19 @@ async def test_the_resolver_asks_the_inner_one_exactly_what_it_was_asked():
 
 async def test_the_resolver_lets_through_an_allowed_endpoint_on_its_port_only():
     policy = AddressPolicy(extra_allowed=frozenset({("localhost", 8080)}))
-    resolver = GuardedResolver(policy, Recording("127.0.0.1"))
+    resolver = GuardedResolver(policy, FakeDNS("127.0.0.1"))
     assert [a["host"] for a in await resolver.resolve("localhost", 8080)] == ["127.0.0.1"]
     with pytest.raises(BlockedAddressError):
         await resolver.resolve("localhost", 8081)
 
 
 async def test_the_resolver_skips_unreadable_answers_and_keeps_later_public_ones():
-    resolver = GuardedResolver(AddressPolicy(), Recording("not-an-address", "10.0.0.1", PUBLIC))
+    resolver = GuardedResolver(AddressPolicy(), FakeDNS("not-an-address", "10.0.0.1", PUBLIC))
     assert [a["host"] for a in await resolver.resolve("mixed.example", 80)] == [PUBLIC]
 
 
 async def test_the_resolver_names_a_scoped_link_local_answer_it_refused():
-    resolver = GuardedResolver(AddressPolicy(), Recording("fe80::1%2"))
+    resolver = GuardedResolver(AddressPolicy(), FakeDNS("fe80::1%2"))
     with pytest.raises(BlockedAddressError) as caught:
         await resolver.resolve("scoped.example", 80)
     assert caught.value.host == "scoped.example"
