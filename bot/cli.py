@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__, logs
 from .errors import StorageError
@@ -71,8 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": lambda: migrate(settings),
         "backup": lambda: backup(settings, args.path),
         "copy-db": lambda: copy_db(settings, args.target),
-        "check-feed": lambda: check_feed(settings, args.url, args.star, args.json, args.explain,
-                                         args.include, args.exclude),
+        "check-feed": lambda: check_feed(settings, args),
     }
     try:
         return asyncio.run(handlers[command]())
@@ -256,9 +256,10 @@ def _target(text: str) -> tuple[str | None, Path | None]:
     return None, Path(text)
 
 
-async def check_feed(settings: Settings, url: str, stars: list[str], as_json: bool, explain: bool = False,
-                     include: str | None = None, exclude: str | None = None) -> int:
-    """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher."""
+async def check_feed(settings: Settings, args: argparse.Namespace, **output: Any) -> int:
+    """A dry run of one feed: no token, no database; the bot's own fetcher, parser and matcher.
+    `output` goes to run_check as it is (other streams, catalogues already loaded)."""
     from .feedcheck import run_check
 
-    return await run_check(settings, url, stars, as_json, explain=explain, include=include, exclude=exclude)
+    return await run_check(settings, args.url, args.star, args.json, explain=args.explain, include=args.include,
+                           exclude=args.exclude, **output)

@@ -1,7 +1,7 @@
 """`fanbot check-feed` against a local feed server: matches, JSON lines, refusals.
 
 One test runs it as a real `python -m bot` subprocess; the others call what that process runs, the
-command line's own parser and `run_check`, in the test's process: a subprocess costs half a second of
+command line's own parser and `check_feed`, in the test's process: a subprocess costs half a second of
 start-up, most of it importing aiohttp, and these tests are about what the check prints."""
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.feedcheck import run_check
+from bot.cli import build_parser, check_feed
 from bot.settings import Settings
 from tests.feedserver import FeedServer, Item
 
@@ -59,9 +58,7 @@ def check(bot_catalogue, bot_i18n):
         parsed = build_parser().parse_args(["check-feed", *args])
         settings = Settings.from_env(env, dotenv_path=None)
         out, err = io.StringIO(), io.StringIO()
-        code = await run_check(settings, parsed.url, parsed.star, parsed.json, explain=parsed.explain,
-                               include=parsed.include, exclude=parsed.exclude, out=out, err=err,
-                               catalogue=bot_catalogue, i18n=bot_i18n)
+        code = await check_feed(settings, parsed, out=out, err=err, catalogue=bot_catalogue, i18n=bot_i18n)
         return code, out.getvalue(), err.getvalue()
 
     return check_
