@@ -174,7 +174,7 @@ async def sync(settings: Settings, guild_id: int | None) -> int:
         assert settings.discord_token is not None
         await bot.login(settings.discord_token.get())
         await bot.sync_commands(force=True)
-        count = len(await bot.command_payload(None if guild_id is None else discord.Object(guild_id)))
+        count = len(await bot.tree.payload(None if guild_id is None else discord.Object(guild_id)))
         where = f"server {guild_id}" if guild_id else ("server " + str(settings.dev_guild_id) if settings.dev_guild_id else "all servers")
         print(f"registered {count} top-level commands for {where}")
     except discord.LoginFailure:

@@ -73,7 +73,8 @@ class FanbotTree(app_commands.CommandTree["FanBot"]):
         await report_error(interaction, error)
 
     async def payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
-        """What a sync sends: every command's JSON, with the localisations the translator gives."""
+        """What a sync sends: every command's JSON, with the localisations the translator gives (so the
+        sync hash taken over it changes with a translation too)."""
         commands_ = self._get_all_commands(guild=guild)
         if self.translator is None:
             return [c.to_dict(self) for c in commands_]
@@ -203,16 +204,12 @@ class FanBot(commands.Bot):
         # processes; the coordinator waits only as long as the shard's max_concurrency bucket requires.
         await self.identify_gate.wait_turn(shard_id or 0, self.max_concurrency)
 
-    async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
-        """What a sync would send, localisations included, so a changed translation is synced too."""
-        return await self.tree.payload(guild)
-
     async def sync_commands(self, *, force: bool) -> bool:
         """Register commands with Discord if the tree changed since the last sync (or if forced)."""
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = await self.command_payload(guild)
+        payload = await self.tree.payload(guild)
         scope = f"guild:{guild.id}" if guild else "global"
         digest = hashlib.sha256(json.dumps([scope, payload], sort_keys=True, default=str).encode()).hexdigest()
         stored = await self.services.state.get(COMMAND_HASH_KEY)

@@ -54,7 +54,7 @@ async def test_a_sync_sends_the_payload_it_hashed_and_translates_the_tree_once(s
         return await translate(*args)
 
     translator.translate = counting  # discord.py calls self.translate, so the instance attribute wins
-    payload = await bot.command_payload(None)
+    payload = await bot.tree.payload(None)
     per_build, asked = asked, 0
     assert await bot.sync_commands(force=True)
     assert per_build > 1000 and asked == per_build  # one build for the hash and the PUT, not one each
